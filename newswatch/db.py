@@ -1,0 +1,180 @@
+"""The SQLite database: connection settings and the schema as named migrations.
+
+Migrations are sqlite-utils `Migrations`, applied by `open_db` every time newswatch starts,
+so upgrading is installing the new version. Append new migrations at the end of the file
+with a new name; never edit one that has shipped.
+
+Invariants live in constraints, not in code: one row per canonical URL
+(`articles.url UNIQUE`), one alert per watch and story (`alerts UNIQUE(watch, article_id)`),
+one outbox row per Message-ID.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from .errors import DatabaseError
+
+migrations = Migrations("newswatch")
+
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db["outlets"].create(
+        {"id": str, "name": str, "first_seen": str, "first_pass_done": str},
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,  # canonical URL
+            "fetched_url": str,  # the URL actually requested last
+            "outlet": str,
+            "title": str,
+            "author": str,
+            "published": str,  # ISO 8601 UTC or NULL
+            "date_source": str,  # jsonld | meta | feed | sitemap | text | first_seen
+            "language": str,
+            "text": str,
+            "first_seen": str,
+            "last_seen": str,
+            "changed": str,  # when the text last changed after first_seen (corrections)
+            "changes": int,
+            "content_hash": str,
+            "duplicate_of": int,
+            "status": int,  # HTTP status of the last fetch
+            "matched": int,  # 0 until watches were run over it (crash-safe matching)
+        },
+        pk="id",
+        not_null={"url", "outlet", "first_seen", "last_seen"},
+        defaults={"changes": 0, "matched": 0},
+        foreign_keys=[("duplicate_of", "articles", "id")],
+    )
+    db.execute("CREATE UNIQUE INDEX idx_articles_url ON articles(url)")
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["outlet", "first_seen"])
+    db["articles"].create_index(["matched"])
+    db["articles"].create_index(["duplicate_of"])
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize=FTS_TOKENIZE)
+
+    # Other URLs that name a stored article: tracking variants, AMP pages, redirect sources.
+    db["url_aliases"].create({"url": str, "article_id": int}, pk="url",
+                             foreign_keys=[("article_id", "articles", "id")])
+
+    db["watches"].create(
+        {"name": str, "query": str, "created": str, "query_changed": str},
+        pk="name",
+    )
+    db["alerts"].create(
+        {
+            "id": int,
+            "watch": str,
+            "article_id": int,
+            "created": str,
+            # pending -> queued (in an outbox email) -> sent | failed ; skipped (too old)
+            "state": str,
+            "outbox_id": int,
+        },
+        pk="id",
+        not_null={"watch", "article_id", "created", "state"},
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.execute("CREATE UNIQUE INDEX idx_alerts_watch_article ON alerts(watch, article_id)")
+    db["alerts"].create_index(["state"])
+
+    db["outbox"].create(
+        {
+            "id": int,
+            "message_id": str,
+            "watch": str,
+            "recipients": str,  # JSON list
+            "subject": str,
+            "raw": bytes,  # the exact bytes sent (policy.SMTP)
+            "state": str,  # pending | sending | sent | failed
+            "attempts": int,
+            "next_attempt": str,
+            "last_error": str,
+            "created": str,
+            "sent": str,
+        },
+        pk="id",
+        not_null={"message_id", "watch", "raw", "state", "created"},
+        defaults={"attempts": 0},
+    )
+    db.execute("CREATE UNIQUE INDEX idx_outbox_message_id ON outbox(message_id)")
+    db["outbox"].create_index(["state"])
+
+    db["runs"].create(
+        {
+            "id": int,
+            "outlet": str,
+            "started": str,
+            "finished": str,
+            "status": str,  # running | ok | error | interrupted
+            "pages": int,
+            "new_articles": int,
+            "duplicates": int,
+            "errors": int,
+            "ms": int,
+            "message": str,
+        },
+        pk="id",
+    )
+    db["runs"].create_index(["outlet", "started"])
+
+    # Conditional GET state for feeds, sitemaps and listing pages.
+    db["http_cache"].create(
+        {"url": str, "etag": str, "last_modified": str, "checked": str, "status": int},
+        pk="url",
+    )
+    # Fetch log for `newswatch explain`: last outcome per requested URL.
+    db["fetches"].create(
+        {"url": str, "outlet": str, "fetched": str, "status": int, "error": str,
+         "article_id": int, "length": int},
+        pk="url",
+    )
+    # Outlet templates: fingerprints of normalised paragraphs, counted across pages.
+    db["template_blocks"].create(
+        {"outlet": str, "fingerprint": str, "pages": int, "last_seen": str, "sample": str},
+        pk=("outlet", "fingerprint"),
+    )
+    # Template learning counts each page once: which (outlet, url) pages were counted.
+    db["template_pages"].create({"outlet": str, "url": str}, pk=("outlet", "url"))
+    # Near-duplicate detection: MinHash LSH bands of recent articles.
+    db["lsh_bands"].create(
+        {"band": int, "bucket": str, "article_id": int, "added": str},
+        pk=("band", "bucket", "article_id"),
+    )
+    db["lsh_bands"].create_index(["added"])
+    db["lsh_bands"].create_index(["article_id"])
+    # Digest bookkeeping per watch.
+    db["digests"].create({"watch": str, "last_sent": str}, pk="watch")
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the database with the settings every process uses."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        # WAL: readers (datasette, `search`) never block the crawler; busy_timeout makes
+        # writers wait for each other instead of failing.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        if migrate:
+            migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path}: {exc}") from exc
+    return db
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]
