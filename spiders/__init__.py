@@ -1,0 +1,1 @@
+"""Scrapy spiders: one generic OutletSpider driven by the [[outlets]] config."""

@@ -1,0 +1,39 @@
+"""DedupePipeline: URL identity. The page's own canonical URL (rel=canonical / og:url) names
+the article when it stays on the outlet's site; a URL already stored with unchanged text
+stops here, one whose text changed goes on as an update (a correction: no new alert)."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+from newswatch.dedup import content_hash
+from newswatch.urls import choose_canonical
+
+
+class DedupePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
+        self.store = spider.ctx.store
+        self.hosts = spider.hosts
+
+    async def process_item(self, item, spider=None):
+        article = item["article"]
+        url = choose_canonical(item["fetched_url"], article.canonical_url, self.hosts)
+        if url != item["url"]:
+            item.setdefault("aliases", []).append(item["url"])
+            item["url"] = url
+        item["content_hash"] = content_hash(article.text)
+        known = self.store.lookup(url)
+        if known is not None:
+            if known["content_hash"] == item["content_hash"]:
+                self.store.touch(known["id"], item)
+                raise DropItem(f"unchanged: {url}", log_level="DEBUG")
+            item["existing_id"] = known["id"]
+        return item

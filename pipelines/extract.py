@@ -1,0 +1,55 @@
+"""ExtractPipeline: HTML in, article text and metadata out (newswatch.extract), computed in
+worker processes so that the event loop keeps downloading while pages are parsed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from scrapy.exceptions import DropItem
+
+from newswatch.extract import extract_article
+from newswatch.workers import ExtractorPool
+
+
+class ExtractPipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
+        self.ctx = spider.ctx
+        self.outlet = spider.outlet
+        self.stats = spider.stats_
+        self.pool = ExtractorPool.shared(self.ctx)
+        self.templates = self.ctx.store.template_model(self.outlet.id)
+
+    async def process_item(self, item, spider=None):
+        kwargs = {
+            "outlet": self.outlet.id,
+            "drop": tuple(self.outlet.drop),
+            "templates": self.templates,
+            "feed_title": item.get("feed_title") or item.get("sitemap_title"),
+            "feed_published": item.get("feed_published"),
+            "sitemap_published": item.get("sitemap_published"),
+            "first_seen": item["fetched"],
+            "outlet_timezone": self.outlet.timezone,
+        }
+        html = item.pop("html")
+        try:
+            article = await asyncio.wrap_future(
+                self.pool.submit(extract_article, html, item["fetched_url"], **kwargs))
+        except Exception as exc:  # a crashed or hung worker: this page fails, the pass goes on
+            article = None
+            reason = f"extraction failed: {type(exc).__name__}: {exc}"
+        else:
+            reason = article.reason
+        if article is None or not article.ok:
+            self.stats.error(f"{item['fetched_url']}: {reason}")
+            self.ctx.store.record_fetch(item["url"], self.outlet.id, item["status"], error=reason)
+            raise DropItem(reason, log_level="INFO")
+        item["article"] = article
+        return item

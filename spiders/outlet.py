@@ -1,0 +1,137 @@
+"""OutletSpider: one generic spider, configured by an `[[outlets]]` entry.
+
+Discovery (feeds, sitemaps, listing pages) is parsed by the pure functions in
+`newswatch.feeds`; URL identity by `newswatch.urls`. This file only wires them to Scrapy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from newswatch import clock
+from newswatch.feeds import extract_links, parse_feed, parse_sitemap
+from newswatch.urls import canonical_url, same_site
+
+MAX_SITEMAP_DEPTH = 3  # sitemap index -> sitemap -> ... ; bounded against self-reference
+KIND_PRIORITY = {"feed": 30, "sitemap": 20, "page": 10}
+
+
+class OutletSpider(scrapy.Spider):
+    name = "outlet"
+    custom_settings: dict[str, Any] = {}
+
+    def __init__(self, outlet, ctx, **kwargs: Any):
+        super().__init__(name=f"outlet-{outlet.id}", **kwargs)
+        self.outlet = outlet
+        self.ctx = ctx
+        self.hosts = outlet.hosts()
+        self.pattern = outlet.article_pattern()
+        self.obey_robots = outlet.obey_robots
+        self.stats_ = ctx.start_run(outlet)
+        self._queued: set[str] = set()
+
+    # Scrapy's RobotsTxtMiddleware reads this per request via the spider's settings;
+    # per-outlet control is done in ScopeMiddleware (see spiders/middleware.py).
+
+    async def start(self):
+        for kind, urls in (("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps),
+                           ("page", self.outlet.pages)):
+            for url in urls:
+                yield self._discovery_request(url, kind)
+
+    def _discovery_request(self, url: str, kind: str, depth: int = 0) -> scrapy.Request:
+        callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap,
+                    "page": self.parse_page}[kind]
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, priority=KIND_PRIORITY[kind],
+            dont_filter=True, meta={"nw_kind": kind, "nw_depth": depth},
+        )
+
+    # -- discovery -------------------------------------------------------------------
+
+    def parse_feed(self, response: Response):
+        self.stats_.pages += 1
+        for entry in parse_feed(response.body, response.url):
+            yield from self._article_request(
+                entry.url, source="feed", title=entry.title, published=entry.published)
+
+    def parse_sitemap(self, response: Response):
+        self.stats_.pages += 1
+        sitemap = parse_sitemap(response.body, response.url)
+        depth = response.meta.get("nw_depth", 0)
+        if depth < MAX_SITEMAP_DEPTH:
+            for url in sitemap.sitemaps:
+                if same_site(url, self.hosts) and url != response.url:
+                    yield self._discovery_request(url, "sitemap", depth + 1)
+        for entry in sitemap.urls:
+            yield from self._article_request(
+                entry.url, source="sitemap", title=entry.news_title,
+                published=entry.news_published)
+
+    def parse_page(self, response: Response):
+        self.stats_.pages += 1
+        if not isinstance(response, TextResponse):
+            return
+        for url in extract_links(response.body, response.url):
+            yield from self._article_request(url, source="page")
+
+    def _article_request(self, url: str, *, source: str, title: str | None = None,
+                         published: str | None = None):
+        if not url or not same_site(url, self.hosts):
+            return
+        canonical = canonical_url(url)
+        if not (self.pattern.search(url) or self.pattern.search(canonical)):
+            return
+        if canonical in self._queued:
+            return
+        self._queued.add(canonical)
+        self.stats_.found += 1
+        if self.ctx.store.is_known(canonical):
+            return
+        yield scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_error,
+            meta={"nw_kind": "article", "nw_canonical": canonical},
+            cb_kwargs={"hints": {"source": source, "title": title, "published": published}},
+        )
+
+    # -- articles --------------------------------------------------------------------
+
+    def parse_article(self, response: Response, hints: dict):
+        self.stats_.pages += 1
+        canonical = response.meta["nw_canonical"]
+        if not isinstance(response, TextResponse):
+            self.ctx.store.record_fetch(canonical, self.outlet.id, response.status,
+                                        error="not a text/html response")
+            return
+        yield {
+            "outlet": self.outlet.id,
+            "url": canonical,
+            "fetched_url": response.url,
+            "status": response.status,
+            "html": response.text,
+            "fetched": clock.now_iso(),
+            "feed_title": hints.get("title") if hints.get("source") == "feed" else None,
+            "feed_published": hints.get("published") if hints.get("source") == "feed" else None,
+            "sitemap_published": hints.get("published") if hints.get("source") == "sitemap" else None,
+            "sitemap_title": hints.get("title") if hints.get("source") == "sitemap" else None,
+        }
+
+    def on_error(self, failure):
+        request = failure.request
+        message = f"{request.url}: {failure.getErrorMessage() or failure.type.__name__}"
+        self.stats_.error(message)
+        if request.meta.get("nw_kind") == "article":
+            status = getattr(getattr(failure.value, "response", None), "status", None)
+            self.ctx.store.record_fetch(request.meta["nw_canonical"], self.outlet.id, status,
+                                        error=message)
+        self.logger.warning("fetch failed: %s", message)
+
+    def closed(self, reason: str) -> None:
+        self.ctx.store.flush()
+        status = "ok" if reason == "finished" else "interrupted"
+        if status == "ok" and self.stats_.pages == 0 and self.stats_.errors:
+            status = "error"
+        self.ctx.finish_run(self.stats_, status, "" if reason == "finished" else reason)
