@@ -33,9 +33,6 @@ class OutletSpider(scrapy.Spider):
         self.stats_ = ctx.start_run(outlet)
         self._queued: set[str] = set()
 
-    # Scrapy's RobotsTxtMiddleware reads this per request via the spider's settings;
-    # per-outlet control is done in ScopeMiddleware (see spiders/middleware.py).
-
     async def start(self):
         for kind, urls in (("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps),
                            ("page", self.outlet.pages)):
