@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import re2
 from apscheduler.triggers.cron import CronTrigger
 
-from .errors import ConfigError
+from .errors import ConfigError, QueryError
 
 PASSWORD_ENV = "NEWSWATCH_SMTP_PASSWORD"
 CONFIG_ENV = "NEWSWATCH_CONFIG"
@@ -568,6 +568,13 @@ _OUTLET_KEYS = ("id", "name", "feeds", "sitemaps", "pages", "article_urls", "dro
 _WATCH_KEYS = ("name", "query", "to", "outlets", "mode", "digest", "send_empty",
                "alert_max_age", "max_stories")
 
+# Every key a user may write, by section ("" is the top level): the public surface, also
+# used by the docs test to check that the README documents each one.
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "": _TOP_KEYS, "mail": _MAIL_KEYS, "defaults": _DEFAULTS_KEYS, "crawl": _CRAWL_KEYS,
+    "outlets": _OUTLET_KEYS, "watches": _WATCH_KEYS,
+}
+
 
 def find_config(cli_path: str | os.PathLike | None = None) -> Path:
     """`--config PATH`, else $NEWSWATCH_CONFIG, else ./newswatch.toml; it must exist."""
@@ -817,8 +824,7 @@ def _watch(check: _Checker, t: dict, p: tuple, defaults: Defaults, mail: MailCon
     query = check.get(t, "query", p, "string", where=f"watch '{name}'")
     if not query.strip():
         raise check.error(f"watch '{name}': 'query' must not be empty", p + ("query",))
-    from .errors import QueryError
-    from .query import compile_query
+    from .query import compile_query  # lazily: query pulls in more than config needs
 
     try:
         compiled = compile_query(query)

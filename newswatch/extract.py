@@ -1,0 +1,664 @@
+"""Article text and metadata from one HTML page: `extract_article`, the one function the
+crawler, the benchmarks and the tests call.
+
+How the body is chosen (the rule the README quotes)
+---------------------------------------------------
+trafilatura in precision mode (comments off) gives the candidate body. Two kinds of
+evidence can replace it, both only when the precision result is demonstrably a *fragment*
+of a larger text on the same page: the page's JSON-LD `articleBody` (or, when trafilatura
+finds almost nothing, the longest prose string in a JSON script) is taken when it is at
+least 1.6 times longer and already contains most (>= 80 %) of the precision text's
+4-word shingles; failing that, trafilatura's recall mode is run when the precision text is
+short (under 1500 characters) and taken when it is at least 3 times longer and again
+contains the precision text. Whatever body wins then loses, paragraph by paragraph, what
+is boilerplate on any site: a repeat of the headline or a date/byline line at the top,
+"Read more:"/"Related:"-style teasers (in the major languages), short call-to-action
+paragraphs (newsletter, subscribe, donate, support us, follow us, share this), and lone
+shouting labels ("DON'T MISS"). Finally the outlet's learned templates
+(`newswatch.templates`) remove paragraphs seen on many of the outlet's other pages, and the
+outlet's `drop` CSS selectors are removed from the HTML before anything else runs.
+
+Metadata comes from the page's own structured data first: title = JSON-LD `headline`,
+`og:title`, `<h1>` and `<title>`, preferring one that two sources agree on, with site-name
+suffixes ("| Outlet") stripped; date = JSON-LD `datePublished`, then `article:published_time`
+and similar meta, then htmldate (original_date=True) on the page, then the feed entry, the
+sitemap entry and first_seen, recorded in `date_source`. The *published* date is used, never
+the modified one, so a page published years ago and updated today stays an old story.
+Naive times are taken in the outlet's timezone and converted to UTC.
+
+The function is pure (no I/O, no database) and never raises: any failure gives
+`Article(ok=False, reason=...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Sequence
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+__all__ = ["Article", "extract_article"]
+
+
+@dataclass
+class Article:
+    title: str | None = None
+    text: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    author: str | None = None
+    published: str | None = None
+    date_source: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    ok: bool = False
+    reason: str = ""
+    body_source: str = ""  # precision | articleBody | json | recall: which rule won
+    # the unfiltered candidate paragraphs (precision + recall output) for template learning
+    raw_paragraphs: list[str] = field(default_factory=list, repr=False)
+
+
+# --- input ------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.I)
+
+
+def decode_html(data: bytes) -> str:
+    """Bytes to text: BOM, then the charset the page declares (meta tag or XML prolog),
+    then strict UTF-8, then charset detection."""
+    import codecs
+
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
+                     (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace").lstrip("\ufeff")
+    head = data[:8192]
+    m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    if m:
+        enc = m.group(1).decode("ascii", "ignore").lower()
+        try:
+            codecs.lookup(enc)
+        except LookupError:
+            enc = ""
+        if enc:
+            if enc in ("iso-8859-1", "latin-1", "us-ascii", "ascii"):
+                enc = "cp1252"  # what browsers do
+            return data.decode(enc, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        if best is not None and best.encoding:
+            return data.decode(best.encoding, errors="replace")
+    except Exception:  # detection is a nicety, never a failure
+        pass
+    return data.decode("cp1252", errors="replace")
+
+
+def _not_text_reason(text: str) -> str:
+    """A reason if `text` is not text (binary, mojibake), else ''."""
+    sample = text[:65536]
+    if not sample.strip():
+        return "empty document"
+    bad = sum(1 for ch in sample
+              if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    if bad > max(8, len(sample) * 0.02):
+        return "not text (binary or undecodable content)"
+    return ""
+
+
+# --- small text helpers --------------------------------------------------------------------
+
+_WS = re.compile(r"\s+")
+
+
+def _clean(text: Any) -> str:
+    if not isinstance(text, str):
+        return ""
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _norm(text: str) -> str:
+    """Comparison key: case-folded words only."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _shingles(text: str) -> Counter:
+    toks = re.findall(r"\w+", text)
+    return Counter(tuple(toks[i:i + 4]) for i in range(max(1, len(toks) - 3)))
+
+
+def _contained(part: str, whole: str) -> float:
+    """Share of `part`'s 4-word shingles that also occur in `whole`."""
+    a = _shingles(part)
+    if not a:
+        return 0.0
+    b = _shingles(whole)
+    return sum(1 for s in a if s in b) / len(a)
+
+
+# --- structured data -----------------------------------------------------------------------
+
+_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting",
+                  "analysisnewsarticle", "opinionnewsarticle", "backgroundnewsarticle",
+                  "report", "scholarlyarticle", "liveblogposting", "webpage",
+                  "socialmediaposting", "techarticle", "review", "medicalwebpage",
+                  "creativework", "posting", "videoobject"}
+
+
+def _jsonld_objects(tree) -> list[dict]:
+    out: list[dict] = []
+    for script in tree.xpath('//script[contains(translate(@type,"LDJSON","ldjson"),"ld+json")]'):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            try:  # common breakage: raw newlines/tabs inside strings
+                data = json.loads(re.sub(r"[\x00-\x1f]", " ", raw))
+            except ValueError:
+                continue
+        stack = [data]
+        while stack and len(out) < 200:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                out.append(item)
+                for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
+                    if isinstance(item.get(key), (list, dict)):
+                        stack.append(item[key])
+    return out
+
+
+def _types(obj: dict) -> set[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return {t.casefold()}
+    if isinstance(t, list):
+        return {x.casefold() for x in t if isinstance(x, str)}
+    return set()
+
+
+def _article_objects(objs: list[dict]) -> list[dict]:
+    """JSON-LD objects describing the article, the most specific kinds first."""
+    arts = [o for o in objs if _types(o) & _ARTICLE_TYPES]
+
+    def rank(o: dict) -> int:
+        t = _types(o)
+        if t & {"newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+                "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting"}:
+            return 0
+        if t & {"article", "blogposting", "report", "techarticle", "scholarlyarticle"}:
+            return 1
+        return 2
+    return sorted(arts, key=rank)
+
+
+def _names(value: Any) -> list[str]:
+    """Person names from a JSON-LD author value (str, dict, list)."""
+    if isinstance(value, str):
+        return [value] if value.strip() and not value.startswith("http") else []
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    return []
+
+
+def _meta(tree, *keys: str) -> str:
+    for key in keys:
+        for attr in ("property", "name", "itemprop"):
+            vals = tree.xpath(f'//meta[@{attr}="{key}"]/@content')
+            for v in vals:
+                v = _clean(v)
+                if v:
+                    return v
+    return ""
+
+
+# --- title ----------------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"\s+[|\-–—:·•»/]\s+|\s+::\s+")
+
+
+def _site_names(tree, objs: list[dict], url: str) -> set[str]:
+    names = set()
+    for v in (_meta(tree, "og:site_name", "application-name", "twitter:site"),):
+        if v:
+            names.add(_norm(v.lstrip("@")))
+    for o in objs:
+        if _types(o) & {"organization", "newsmediaorganization", "website"}:
+            n = o.get("name")
+            if isinstance(n, str):
+                names.add(_norm(n))
+        pub = o.get("publisher")
+        if isinstance(pub, dict) and isinstance(pub.get("name"), str):
+            names.add(_norm(pub["name"]))
+    host = urlsplit(url).hostname or ""
+    parts = [p for p in host.split(".") if p not in ("www", "m", "amp", "com", "co", "org",
+                                                      "net", "news")]
+    if parts:
+        names.add(_norm(parts[0]))
+        names.add(_norm(".".join(parts)))
+    return {n for n in names if n}
+
+
+def _strip_site(title: str, sites: set[str]) -> str:
+    """'Headline | Outlet' -> 'Headline' (also 'Outlet - Headline')."""
+    parts = _SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+
+    def is_site(seg: str) -> bool:
+        n = _norm(seg)
+        nc = n.replace(" ", "")
+        return bool(n) and any(n == s or nc == s.replace(" ", "") or
+                               (len(s) > 3 and (s in n or nc in s.replace(" ", "")))
+                               for s in sites) and len(n) < 60
+    changed = True
+    while changed and len(parts) > 1:
+        changed = False
+        if is_site(parts[-1]):
+            title = title[: title.rfind(parts[-1])].rstrip()
+            title = re.sub(r"[\s|\-–—:·•»/]+$", "", title)
+            parts = parts[:-1]
+            changed = True
+        elif is_site(parts[0]):
+            title = title[title.find(parts[0]) + len(parts[0]):]
+            title = re.sub(r"^[\s|\-–—:·•»/]+", "", title)
+            parts = parts[1:]
+            changed = True
+    return title.strip()
+
+
+def _choose_title(tree, objs: list[dict], arts: list[dict], url: str,
+                  feed_title: str | None) -> str | None:
+    sites = _site_names(tree, objs, url)
+    headline = ""
+    for o in arts:
+        h = o.get("headline") or (o.get("name") if _types(o) & {"newsarticle", "article"}
+                                  else None)
+        if isinstance(h, str) and _clean(h):
+            headline = _clean(h)
+            break
+    og = _meta(tree, "og:title", "twitter:title")
+    h1s = [_clean(h.text_content()) for h in tree.xpath("//h1")[:5]]
+    h1s = [h for h in h1s if 3 <= len(h) <= 400]
+    ttl = tree.xpath("//title")
+    page_title = _clean(ttl[0].text_content()) if ttl else ""
+    cands = [c for c in (headline, _strip_site(og, sites) if og else "",
+                         _strip_site(page_title, sites) if page_title else "") if c]
+    cands_norm = [_norm(c) for c in cands]
+    # an <h1> that agrees with any structured title is the headline as displayed
+    for h in h1s:
+        if _norm(h) in cands_norm:
+            return h
+    if headline:
+        return headline
+    # og:title and <title> agreeing (after suffix stripping)
+    if len(cands) >= 2 and cands_norm[0] == cands_norm[1]:
+        return cands[0]
+    if og:
+        return _strip_site(og, sites)
+    if h1s:
+        # the h1 that the <title> contains, else the first
+        for h in h1s:
+            if _norm(h) and _norm(h) in _norm(page_title):
+                return h
+        return h1s[0]
+    if page_title:
+        return _strip_site(page_title, sites)
+    return _clean(feed_title) or None
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+def _to_utc(value: str, tz: str) -> str | None:
+    """ISO-ish date string -> ISO 8601 UTC; naive values are in the outlet's timezone."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except Exception:
+        zone = timezone.utc
+    dt = None
+    v = value.replace("Z", "+00:00")
+    v = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", v)  # +0200 -> +02:00
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        try:
+            from email.utils import parsedate_to_datetime
+
+            dt = parsedate_to_datetime(value)
+        except Exception:
+            dt = None
+    if dt is None:
+        try:
+            import dateparser
+
+            dt = dateparser.parse(value, settings={"RETURN_AS_TIMEZONE_AWARE": False})
+        except Exception:
+            dt = None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=zone)
+    dt = dt.astimezone(timezone.utc)
+    if not (1995 <= dt.year <= 2100):
+        return None
+    return dt.isoformat(timespec="seconds")
+
+
+def _choose_date(tree, html: str, arts: list[dict], url: str, tz: str, feed_published,
+                 sitemap_published, first_seen) -> tuple[str | None, str | None]:
+    for o in arts:
+        for key in ("datePublished", "dateCreated", "uploadDate"):
+            d = _to_utc(o.get(key) if isinstance(o.get(key), str) else "", tz)
+            if d:
+                return d, "jsonld"
+    meta = _meta(tree, "article:published_time", "og:published_time", "datePublished",
+                 "date", "pubdate", "publishdate", "publish-date", "publish_date",
+                 "sailthru.date", "dc.date.issued", "DC.date.issued", "dcterms.created",
+                 "parsely-pub-date", "cXenseParse:recs:publishtime", "article.published",
+                 "og:article:published_time")
+    d = _to_utc(meta, tz) if meta else None
+    if d:
+        return d, "meta"
+    times = tree.xpath('//time[@itemprop="datePublished"]/@datetime|'
+                       '//*[@itemprop="datePublished"]/@content')
+    for t in times:
+        d = _to_utc(t, tz)
+        if d:
+            return d, "meta"
+    try:
+        from htmldate import find_date
+
+        found = find_date(tree, url=url, original_date=True, extensive_search=True,
+                          outputformat="%Y-%m-%dT%H:%M:%S")
+    except Exception:
+        found = None
+    if found:
+        d = _to_utc(found, tz)
+        if d:
+            return d, "text"
+    for value, source in ((feed_published, "feed"), (sitemap_published, "sitemap"),
+                          (first_seen, "first_seen")):
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        d = _to_utc(value, tz) if value else None
+        if d:
+            return d, source
+    return None, None
+
+
+def _choose_author(tree, arts: list[dict]) -> str | None:
+    for o in arts:
+        names = []
+        for n in _names(o.get("author")) + _names(o.get("creator")):
+            n = _clean(n)
+            if n and n not in names:
+                names.append(n)
+        if names:
+            return "; ".join(names)
+    for key in ("author", "article:author", "dc.creator", "DC.creator", "parsely-author",
+                "sailthru.author", "byl"):
+        v = _meta(tree, key)
+        if v and not v.startswith("http"):
+            return re.sub(r"^(by|von|par|por)\s+", "", v, flags=re.I)
+    els = tree.xpath('//*[@rel="author" or @itemprop="author" or contains(@class,"byline")]')
+    for el in els[:3]:
+        v = _clean(el.text_content())
+        if 2 < len(v) < 120:
+            return re.sub(r"^(by|von|par|por)\s+", "", v, flags=re.I)
+    return None
+
+
+def _choose_language(tree, objs: list[dict]) -> str | None:
+    for v in tree.xpath("/html/@lang|/html/@xml:lang"):
+        v = _clean(v)
+        if v:
+            return v.split("-")[0].split("_")[0].lower()
+    v = _meta(tree, "og:locale", "content-language", "language")
+    if v:
+        return v.split("-")[0].split("_")[0].lower()
+    for o in objs:
+        il = o.get("inLanguage")
+        if isinstance(il, str) and il:
+            return il.split("-")[0].lower()
+    return None
+
+
+def _canonical(tree, url: str) -> str | None:
+    from urllib.parse import urljoin
+
+    for href in tree.xpath('//link[@rel="canonical"]/@href'):
+        href = href.strip()
+        if href and not href.startswith(("javascript:", "#")):
+            return urljoin(url, href)
+    og = _meta(tree, "og:url")
+    if og.startswith(("http://", "https://")):
+        return og
+    return None
+
+
+# --- body -------------------------------------------------------------------------------
+
+# Teasers that point at other stories: "Read more: ...", "Lesen Sie auch: ...".
+_TEASER = re.compile(
+    r"^\W{0,3}(read more|read also|also read|read next|more|see more|see also|related|"
+    r"related articles?|related stories|recommended|more on this|most read|popular|"
+    r"also on [\w.]+|watch|listen|don'?t miss|trending|top stories|"
+    r"lesen sie (auch|mehr)|auch interessant|mehr zum thema|weiterlesen|das könnte sie "
+    r"auch interessieren|lire aussi|à lire aussi|voir aussi|lee también|leer más|"
+    r"lea también|leia também|veja também|leggi anche|les også|läs också|lees ook|"
+    r"читайте также|читать также|также читайте|по теме)\b\s*[:|>»\-–—]",
+    re.I)
+# Calls to action: newsletter, subscription, donation, social and sharing prompts.
+_CTA = re.compile(
+    r"(sign up|signup|subscribe|subscription|newsletter|in your inbox|to your inbox|"
+    r"straight to your|donat(e|ion)|support (us|our|the|independent)|your support|"
+    r"become a (member|subscriber|patron)|chip in|contribute today|"
+    r"follow (us|me|him|her|them|@)|like us on|share (this|it) with|share this (story|article)|"
+    r"click here|tap here|got a (story|tip)|have a tip|get in touch with|"
+    r"all rights reserved|©|copyright|for your personal, non-commercial use|"
+    r"download (the|our) app|enable javascript|cookies?\b|advertisement|anzeige|"
+    r"jetzt abonnieren|newsletter abonnieren|abonnieren sie|unterstützen sie|"
+    r"abonnez-vous|inscrivez-vous|suscríbete|suscribete|iscriviti|abonner|"
+    r"подпишитесь|поддержите)", re.I)
+_DATE_LINE = re.compile(
+    r"(\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(19|20)\d\d\b.*\d{1,2}:\d\d|"
+    r"\b\d{1,2}:\d\d\b.*\b(19|20)\d\d\b|updated|published|aktualisiert|veröffentlicht|"
+    r"publicado|publié|mis à jour)", re.I)
+_BYLINE = re.compile(r"^(by|von|par|por|di|door|av)\s+\S", re.I)
+
+
+def _boilerplate(par: str, title_norm: str, position: int) -> bool:
+    """True when a paragraph is boilerplate on any site (see the module docstring)."""
+    n = _norm(par)
+    if not n:
+        return True
+    if title_norm and n == title_norm:
+        return True
+    if _TEASER.match(par):
+        return True
+    words = len(n.split())
+    if words <= 40 and _CTA.search(par):
+        return True
+    if words <= 4 and par.strip().isupper() and len(par.strip()) > 3:
+        return True  # "DON'T MISS", "RELATED"
+    if position < 3 and words <= 14 and (_DATE_LINE.search(par) or _BYLINE.match(par)):
+        return True
+    return False
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in (_clean(x) for x in (text or "").split("\n")) if p]
+
+
+def _traf(tree, url: str, **kw) -> str:
+    import trafilatura
+
+    try:
+        return trafilatura.extract(tree, url=url, include_comments=False, include_tables=True,
+                                   output_format="txt", with_metadata=False,
+                                   deduplicate=False, **kw) or ""
+    except Exception:
+        return ""
+
+
+def _json_prose(tree) -> str:
+    """The longest prose-like string in the page's JSON scripts (server-side app state)."""
+    best = ""
+    for script in tree.xpath('//script[contains(@type,"json") or @id="__NEXT_DATA__"]'):
+        raw = script.text or ""
+        if len(raw) < 400:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, dict):
+                stack.extend(x.values())
+            elif isinstance(x, list):
+                stack.extend(x)
+            elif isinstance(x, str) and len(x) > len(best) and x.count(" ") > 40:
+                best = x
+    if "<" in best and ">" in best:
+        try:
+            import lxml.html
+
+            frag = lxml.html.fragment_fromstring(best, create_parent="div")
+            best = "\n".join(_clean(p.text_content()) for p in frag.iter("p", "h2", "h3", "li")
+                             ) or _clean(frag.text_content())
+        except Exception:
+            best = re.sub(r"<[^>]+>", " ", best)
+    return best
+
+
+def _choose_body(tree, url: str, arts: list[dict]) -> tuple[list[str], str, list[str]]:
+    precise = _traf(tree, url, favor_precision=True)
+    raw = _paragraphs(precise)
+    body, source = precise, "precision"
+    article_body = ""
+    for o in arts:
+        ab = o.get("articleBody")
+        if isinstance(ab, str) and len(ab) > len(article_body):
+            article_body = ab
+    if article_body and "<" in article_body and ">" in article_body:
+        article_body = re.sub(r"<[^>]+>", "\n", article_body)
+    if (article_body and len(article_body) >= 1.6 * len(precise)
+            and (not precise or _contained(precise, article_body) >= 0.8)):
+        body, source = article_body, "articleBody"
+    elif len(precise) < 1500:
+        recall = _traf(tree, url, favor_recall=True)
+        raw += [p for p in _paragraphs(recall) if p not in raw]
+        if len(recall) >= 3 * len(precise) and (
+                not precise or _contained(precise, recall) >= 0.8):
+            body, source = recall, "recall"
+        elif len(precise) < 200:
+            prose = _json_prose(tree)
+            if len(prose) >= 3 * max(1, len(precise)):
+                body, source = prose, "json"
+    return _paragraphs(body), source, raw
+
+
+def _drop_selectors(tree, drop: Sequence[str]) -> None:
+    for sel in drop or ():
+        try:
+            for el in tree.cssselect(sel):
+                parent = el.getparent()
+                if parent is not None:
+                    el.drop_tree()
+        except Exception:
+            continue  # a bad selector is a config problem, reported by config validation
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+def extract_article(html: str | bytes, url: str, outlet: str | None = None, *,
+                    drop: Sequence[str] = (), templates=None, feed_title=None,
+                    feed_published=None, sitemap_published=None, first_seen=None,
+                    outlet_timezone: str = "UTC") -> Article:
+    """Title, text and metadata of one article page. Never raises."""
+    try:
+        return _extract(html, url, outlet, drop, templates, feed_title, feed_published,
+                        sitemap_published, first_seen, outlet_timezone)
+    except RecursionError:
+        return Article(ok=False, reason="document too deeply nested")
+    except Exception as exc:  # the crawler must go on; the reason is logged and stored
+        return Article(ok=False, reason=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+
+
+def _extract(html, url, outlet, drop, templates, feed_title, feed_published,
+             sitemap_published, first_seen, tz) -> Article:
+    if html is None:
+        return Article(ok=False, reason="empty document")
+    if isinstance(html, (bytes, bytearray, memoryview)):
+        data = bytes(html)
+        if not data.strip():
+            return Article(ok=False, reason="empty document")
+        if data[:4] in (b"%PDF", b"\x89PNG", b"GIF8", b"PK\x03\x04") or data[:3] == b"\xff\xd8\xff":
+            return Article(ok=False, reason="not text (binary content)")
+        html = decode_html(data)
+    if not isinstance(html, str):
+        return Article(ok=False, reason="not text")
+    reason = _not_text_reason(html)
+    if reason:
+        return Article(ok=False, reason=reason)
+
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return Article(ok=False, reason="unparseable HTML")
+    _drop_selectors(tree, drop)
+
+    objs = _jsonld_objects(tree)
+    arts = _article_objects(objs)
+    title = _choose_title(tree, objs, arts, url, feed_title)
+    published, date_source = _choose_date(tree, html, arts, url, tz, feed_published,
+                                          sitemap_published, first_seen)
+    paragraphs, source, raw = _choose_body(tree, url, arts)
+
+    title_norm = _norm(title or "")
+    kept = []
+    for i, par in enumerate(paragraphs):
+        if not _boilerplate(par, title_norm, i):
+            kept.append(par)
+    if templates is not None:
+        try:
+            kept = templates.filter(kept)
+        except Exception:
+            pass
+    art = Article(
+        title=title, paragraphs=kept, text="\n\n".join(kept),
+        author=_choose_author(tree, arts), published=published, date_source=date_source,
+        language=_choose_language(tree, objs), canonical_url=_canonical(tree, url),
+        body_source=source, raw_paragraphs=raw,
+    )
+    if not kept:
+        art.ok, art.reason = False, "no article text found"
+    elif _not_text_reason(art.text):
+        art.ok, art.reason, art.text, art.paragraphs = False, "extracted text is not text", "", []
+    else:
+        art.ok = True
+    return art

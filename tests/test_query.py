@@ -1,0 +1,298 @@
+"""The query language: what a watch or `newswatch search` finds, what it refuses, and how
+matches are highlighted.  Matching runs on real SQLite FTS5 tables throughout."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newswatch.db import FTS_TOKENIZE, open_db
+from newswatch.errors import QueryError
+from newswatch.query import Query, Term, compile_query, highlight, match_batch, search, tokenize
+
+DOCS = {
+    1: ("Lavrov visits Pyongyang", "Sergei Lavrov met Kim Jong-un in North Korea on Tuesday."),
+    2: ("Talks in Kyiv", "President Zelénskyy said the café on the square reopened."),
+    3: ("Визит", "Визит Сергея Лаврова в Пхеньян продлится два дня."),
+    4: ("Монастырь", "Туристы посетили Киево-Печерскую лавру, древнюю обитель."),
+    5: ("Putin and Lavrov", "Vladimir Putin and Sergei Lavrov spoke to reporters in Moscow."),
+    6: ("Seoul reacts", "South Korea's government said the Korean peninsula must stay calm."),
+    7: ("Αθήνα", "Ο υπουργός μίλησε στην Αθήνα για την Ελλάδα."),
+    8: ("東京", "東京 会談 北朝鮮 ミサイル"),
+    9: ("Kim Jong Un speech", "Kim Jong Un spoke about the economy; cafe owners were not impressed."),
+}
+
+
+def hits(query: str, docs: dict = DOCS) -> set[int]:
+    found = match_batch([("w", compile_query(query))], [(k, t, x) for k, (t, x) in docs.items()])
+    return {doc_id for _, doc_id in found}
+
+
+def test_word_is_case_insensitive():
+    assert hits("LAVROV") == {1, 5}
+    assert hits("lavrov") == {1, 5}
+
+
+def test_phrase_needs_words_in_order():
+    assert hits('"North Korea"') == {1}
+    assert hits('"Korea North"') == set()
+    assert hits("North Korea") == {1}  # implicit AND: both words anywhere
+
+
+def test_hyphen_insensitive_both_ways():
+    # a phrase typed with spaces finds the hyphenated spelling ...
+    assert hits('"Kim Jong Un"') == {1, 9}
+    # ... and a hyphenated query word finds the spelling with spaces
+    assert hits("Jong-un") == {1, 9}
+    assert hits('"Kim Jong-un"') == {1, 9}
+
+
+def test_accents_ignored_in_query_and_text():
+    assert hits("Zelenskyy") == {2}
+    assert hits("Zelénskyy") == {2}
+    assert hits("café") == {2, 9}
+    assert hits("cafe") == {2, 9}
+
+
+def test_cyrillic_prefix_matches_inflections_only():
+    assert hits("Лавров*") == {3}  # "Лаврова", not "лавру"
+    assert hits("лавра") == set()
+    assert hits("Лавр*") == {3, 4}
+    assert hits("ЛАВРОВА") == {3}
+
+
+def test_greek_and_cjk_words():
+    assert hits("Αθήνα") == {7}
+    assert hits("αθήνα") == {7}
+    assert hits("北朝鮮") == {8}
+    assert hits("東京 ミサイル") == {8}
+
+
+def test_not_and_and_not_exclude():
+    assert hits("Lavrov NOT Putin") == {1}
+    assert hits("Lavrov AND NOT Putin") == {1}
+    assert hits("Lavrov and not Putin") == {1}
+    assert hits("Korea* NOT (Lavrov OR Seoul)") == set()
+    assert hits("Korea* NOT Seoul") == {1}
+
+
+def test_or_with_parentheses():
+    assert hits('Lavrov AND ("North Korea" OR Moscow)') == {1, 5}
+    assert hits('(Putin OR Zelenskyy) AND (Moscow OR café)') == {2, 5}
+    assert hits("Seoul OR Athens OR Αθήνα") == {6, 7}
+
+
+def test_precedence_and_binds_tighter_than_or():
+    # Seoul OR (Lavrov AND Moscow), not (Seoul OR Lavrov) AND Moscow
+    assert hits("Seoul OR Lavrov Moscow") == {5, 6}
+    assert hits("Seoul OR Lavrov AND Moscow") == {5, 6}
+    # NOT binds tighter than AND: Lavrov AND (NOT Putin) AND Korea
+    assert hits("Lavrov NOT Putin Korea") == {1}
+
+
+def test_lowercase_operators():
+    assert hits("seoul or pyongyang") == {1, 6}
+    assert hits("lavrov and moscow") == {5}
+
+
+def test_prefix_on_latin_word_and_phrase():
+    assert hits("Kore*") == {1, 6}
+    assert hits('"Kim Jong"*') == {1, 9}
+
+
+@pytest.mark.parametrize("text", [
+    "title:foo", "NEAR(a b)", "^x", '"a" + "b"', "text:Lavrov", "{title}: Lavrov",
+    "Lavrov NEAR/2 Putin", "a:b:c", "- Lavrov", "col1 : x", "AND(", "x AND (y)",
+])
+def test_fts5_syntax_typed_by_a_user_is_just_words(text):
+    try:
+        q = compile_query(text)
+    except QueryError:
+        return
+    match_batch([("w", q)], [(k, t, x) for k, (t, x) in DOCS.items()])  # no sqlite error
+
+
+def test_fts5_column_filter_is_not_applied():
+    # FTS5 would read "text:Lavrov" as Lavrov in the text column (docs 1 and 5); here it
+    # is the words "text" and "Lavrov" next to each other
+    assert hits("text:Lavrov") == set()
+    docs = {1: ("Lavrov", "nothing"), 2: ("Quote", "the full text: Lavrov said no")}
+    assert hits("text:Lavrov", docs) == {2}
+    # NEAR(...) is the word "near" and two more words, not FTS5's proximity operator
+    assert hits("NEAR(Lavrov Putin)") == set()
+    docs = {1: ("Putin", "Lavrov stood near the door")}
+    assert hits("NEAR(Lavrov Putin)", docs) == {1}
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("", "empty"),
+    ("   ", "empty"),
+    ("NOT Putin", "nothing to exclude"),
+    ("not Putin", "nothing to exclude"),
+    ("Lavrov OR NOT Putin", "nothing to exclude"),
+    ('"North Korea', "unbalanced quote"),
+    ('Lavrov "', "unbalanced quote"),
+    ("(Lavrov OR Putin", "unbalanced parenthesis"),
+    ("Lavrov OR Putin)", "unbalanced parenthesis"),
+    ("Lavrov AND", "AND at position 8 needs a term after it"),
+    ("AND Lavrov", "needs a term before it"),
+    ("Lavrov OR OR Putin", "needs a term"),
+    ("Lavrov NOT", "NOT at position 8 needs a term after it"),
+    ("*", "bare *"),
+    ("Lavrov *", "bare *"),
+    ('"--"', "no letters or digits"),
+    ("()", "empty parentheses"),
+    ("(" * 100 + "x" + ")" * 100, "nested"),
+])
+def test_errors_name_the_problem(text, problem):
+    with pytest.raises(QueryError) as err:
+        compile_query(text)
+    assert problem in str(err.value)
+
+
+def test_empty_term_inside_a_larger_query_is_dropped():
+    assert compile_query('Lavrov "--" Putin').fts == compile_query("Lavrov Putin").fts
+    assert hits("Lavrov - Putin") == {5}
+
+
+def test_terms_are_positive_and_folded():
+    q = compile_query('Zelénskyy OR "Kim Jong-un" OR Лавров* NOT Putin')
+    assert q.terms == (
+        Term(("zelenskyy",), False),
+        Term(("kim", "jong", "un"), False),
+        Term(("лавров",), True),
+    )
+    assert q.source == 'Zelénskyy OR "Kim Jong-un" OR Лавров* NOT Putin'
+    with pytest.raises(AttributeError):
+        q.fts = "x"  # frozen
+
+
+def test_user_quotes_never_escape_the_fts5_string():
+    q = compile_query('a"b" OR "c""d"')
+    assert q.fts.count('"') % 2 == 0
+    assert "OR" in q.fts
+
+
+def _empty_fts(conn: sqlite3.Connection) -> None:
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(title, text, tokenize='{FTS_TOKENIZE}')")
+    conn.execute("INSERT INTO t(title, text) VALUES ('Lavrov', 'a b c \"d\" e-f')")
+
+
+_CONN = sqlite3.connect(":memory:")
+_empty_fts(_CONN)
+
+_QUERYISH = st.lists(
+    st.one_of(
+        st.sampled_from(["AND", "or", "NOT", "not", "(", ")", '"', "*", "-", ":", "^", "+",
+                         "NEAR", "NEAR(", "title:", "{", "}", ",", "\x00", " ", "  "]),
+        st.text(max_size=6),
+    ),
+    max_size=12,
+).map(" ".join)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.one_of(st.text(), _QUERYISH))
+def test_any_text_compiles_or_raises_query_error(text):
+    try:
+        q = compile_query(text)
+    except QueryError:
+        return
+    assert isinstance(q, Query)
+    _CONN.execute("SELECT rowid FROM t WHERE t MATCH ?", (q.fts,)).fetchall()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_tokenize_agrees_with_unicode61(text):
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
+    sqlite_tokens = [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]
+    assert [tok for _, _, tok in tokenize(text)] == sqlite_tokens
+
+
+def test_match_batch_pairs_and_identical_queries():
+    lavrov = compile_query("Lavrov")
+    watches = [("a", lavrov), ("b", compile_query("Seoul")), ("c", compile_query("lavrov")),
+               (("tuple", 1), compile_query("nothing-here"))]
+    docs = [(k, t, x) for k, (t, x) in DOCS.items()]
+    assert match_batch(watches, docs) == [("a", 1), ("a", 5), ("b", 6), ("c", 1), ("c", 5)]
+    assert match_batch(watches, []) == []
+    assert match_batch([], docs) == []
+
+
+def test_match_batch_looks_at_title_and_text():
+    docs = [(10, "Lavrov in the title", "nothing else"), (11, "Nothing", "Lavrov in the text"),
+            (12, None, None)]
+    assert match_batch([("w", compile_query("Lavrov"))], docs) == [("w", 10), ("w", 11)]
+
+
+def _marked(segments):
+    return [s for s, hit in segments if hit]
+
+
+def test_highlight_marks_words_and_phrases():
+    q = compile_query('"Kim Jong Un" Lavrov')
+    segs = highlight("Sergei Lavrov met Kim Jong-un in North Korea.", q)
+    assert _marked(segs) == ["Lavrov", "Kim Jong-un"]
+    assert "".join(s for s, _ in segs) == "Sergei Lavrov met Kim Jong-un in North Korea."
+
+
+def test_highlight_prefix_marks_whole_word_and_accents():
+    q = compile_query("Лавров* OR Zelenskyy")
+    segs = highlight("Визит Сергея Лаврова. Zelénskyy answered.", q)
+    assert _marked(segs) == ["Лаврова", "Zelénskyy"]
+
+
+def test_highlight_excludes_not_terms():
+    q = compile_query("Lavrov NOT Putin")
+    assert _marked(highlight("Putin and Lavrov", q)) == ["Lavrov"]
+
+
+def test_highlight_cuts_around_first_match_with_ellipsis():
+    text = ("filler words here " * 40 + "then Pyongyang answered.\n\nMore " + "padding text " * 40)
+    segs = highlight(text, compile_query("Pyongyang"), width=100)
+    assert segs[0] == ("…", False) and segs[-1] == ("…", False)
+    assert _marked(segs) == ["Pyongyang"]
+    body = "".join(s for s, _ in segs[1:-1])
+    assert 60 <= len(body) <= 110
+    assert not body.startswith(" ") and "\n" not in body
+    # no match: the start of the text
+    segs = highlight(text, compile_query("Seoul"), width=50)
+    assert segs[0][0].startswith("filler words") and segs[-1] == ("…", False)
+    assert highlight("", compile_query("Seoul")) == []
+
+
+def test_search_finds_stored_articles(tmp_path):
+    db = open_db(tmp_path / "nw.db")
+    rows = [
+        ("https://a.example/1", "a", "Lavrov visits Pyongyang", DOCS[1][1], "2026-11-20T10:00:00+00:00"),
+        ("https://a.example/2", "a", "Seoul reacts", DOCS[6][1], "2026-11-21T10:00:00+00:00"),
+        ("https://b.example/3", "b", "Putin and Lavrov", DOCS[5][1], None),
+        ("https://b.example/4", "b", "Lavrov again", "Lavrov spoke in Korea again.", "2026-11-22T10:00:00+00:00"),
+    ]
+    for i, (url, outlet, title, text, published) in enumerate(rows, start=1):
+        db["articles"].insert({"id": i, "url": url, "outlet": outlet, "title": title,
+                               "text": text, "published": published,
+                               "first_seen": "2026-11-23T00:00:00+00:00",
+                               "last_seen": "2026-11-23T00:00:00+00:00"})
+    db["articles"].update(4, {"duplicate_of": 1})
+
+    found = search(db, compile_query("lavrov NOT putin"))
+    assert [r["id"] for r in found] == [1]
+    assert set(found[0]) >= {"id", "url", "outlet", "title", "published", "snippet"}
+    assert found[0]["url"] == "https://a.example/1"
+    assert "Lavrov" in found[0]["snippet"]
+    assert ("Lavrov", True) in found[0]["snippet_segments"]
+
+    assert {r["id"] for r in search(db, compile_query("Lavrov"))} == {1, 3}
+    assert {r["id"] for r in search(db, compile_query("Lavrov"), include_duplicates=True)} == {1, 3, 4}
+    assert [r["id"] for r in search(db, compile_query("Lavrov"), outlet="b")] == [3]
+    assert [r["id"] for r in search(db, compile_query("Korea*"), since="2026-11-21T00:00:00+00:00")] == [2]
+    assert len(search(db, compile_query("Lavrov OR Seoul"), limit=1)) == 1
+    assert search(db, compile_query("Zelenskyy")) == []
