@@ -108,7 +108,7 @@ def bench_match_batch(queries, docs) -> None:
           f"{'us/query':>8} {'pairs':>7}")
     for n in (1000, 10000):
         watches = list(enumerate(queries[:n]))
-        index_s = _index_only(docs)
+        index_s = min(_index_only(docs) for _ in range(3))
         best = None
         for _ in range(3):  # best of three: the machine is shared
             total, pairs = timed(lambda: match_batch(watches, docs))
@@ -132,9 +132,10 @@ def _index_only(docs) -> float:
 
 def bench_archive(corpus: Corpus, sizes: list[int], queries, batch_docs, n_watches: int,
                   workdir: Path) -> None:
-    print(f"\nbaseline: the same {n_watches} watches on an archive index, "
-          f"restricted with rowid IN (newest {len(batch_docs)})")
-    print(f"{'archive rows':>12} {'build s':>8} {'match s':>8} {'per 10k watches s':>17} {'pairs':>7}")
+    print(f"\nbaseline: the same watches as MATCH on an archive index of N rows, "
+          f"restricted to its newest {len(batch_docs)} (the batch)")
+    print(f"{'archive rows':>12} {'build s':>8} {'form':>9} {'watches':>8} {'match s':>8} "
+          f"{'per 10k watches s':>17} {'pairs':>7}")
     for size in sizes:
         path = workdir / f"archive-{size}.db"
         conn = sqlite3.connect(path)
@@ -157,15 +158,26 @@ def bench_archive(corpus: Corpus, sizes: list[int], queries, batch_docs, n_watch
         with conn:
             conn.executemany("INSERT INTO temp.batch_ids VALUES (?)",
                              [(older + i + 1,) for i in range(len(batch_docs))])
-        sql = "SELECT rowid FROM arch WHERE arch MATCH ? AND rowid IN (SELECT id FROM batch_ids)"
-        t = time.perf_counter()
-        pairs = 0
-        for q in queries[:n_watches]:
-            pairs += len(conn.execute(sql, (q.fts,)).fetchall())
-        took = time.perf_counter() - t
+        # Two ways to restrict to the batch: the literal rowid IN (batch), which FTS5 runs
+        # as one MATCH per listed rowid (slow, so fewer watches are run and scaled up), and
+        # the kindest form for the archive, a rowid range that FTS5 applies to its doclists.
+        forms = [
+            ("rowid IN", max(1, n_watches // 20),
+             "SELECT rowid FROM arch WHERE arch MATCH ? AND rowid IN (SELECT id FROM batch_ids)",
+             ()),
+            ("rowid >=", n_watches, "SELECT rowid FROM arch WHERE arch MATCH ? AND rowid > ?",
+             (older,)),
+        ]
+        for form, n, sql, extra in forms:
+            t = time.perf_counter()
+            pairs = 0
+            for q in queries[:n]:
+                pairs += len(conn.execute(sql, (q.fts, *extra)).fetchall())
+            took = time.perf_counter() - t
+            print(f"{size:>12} {build:>8.1f} {form:>9} {n:>8} {took:>8.3f} "
+                  f"{took * 10000 / n:>17.2f} {pairs:>7}")
         conn.close()
         path.unlink()
-        print(f"{size:>12} {build:>8.1f} {took:>8.3f} {took * 10000 / n_watches:>17.2f} {pairs:>7}")
 
 
 def main(argv=None) -> None:

@@ -9,6 +9,10 @@ daemon's memory flat over months.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,6 +26,13 @@ if TYPE_CHECKING:
     from .config import Config, Outlet
 
 log = logging.getLogger("newswatch.crawl")
+
+# SIGTERM/SIGINT: Scrapy's graceful stop waits for in-flight downloads (up to the download
+# timeout). After STOP_GRACE seconds we stop harder: store what was extracted, mark the runs
+# 'interrupted' and exit, so that a daemon stopping within 10 s never leaves a run
+# 'running'. Whatever was not stored is fetched again next pass (its URL is not known yet).
+STOP_GRACE = float(os.environ.get("NEWSWATCH_STOP_GRACE", "4"))
+EXIT_SIGNALLED = 143
 
 @dataclass
 class RunStats:
@@ -37,6 +48,7 @@ class RunStats:
     errors: int = 0
     error_messages: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    finished: bool = False
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -53,6 +65,8 @@ class PassContext:
         self.db = db
         self.stats: dict[str, RunStats] = {}
         self._store = None
+        # `runs.found` arrives with a later migration; write it when it exists.
+        self._runs_found = "found" in {c.name for c in db["runs"].columns}
 
     @property
     def store(self):
@@ -80,21 +94,59 @@ class PassContext:
         return stats
 
     def finish_run(self, stats: RunStats, status: str, message: str = "") -> None:
+        if stats.finished or stats.run_id is None:
+            return  # a forced stop already recorded it
+        stats.finished = True
         ms = int((time.monotonic() - stats.started) * 1000)
+        row = {
+            "finished": clock.now_iso(), "status": status, "pages": stats.pages,
+            "new_articles": stats.new, "duplicates": stats.duplicates,
+            "errors": stats.errors, "ms": ms,
+            "message": message or "; ".join(stats.error_messages[:5]),
+        }
+        if self._runs_found:
+            row["found"] = stats.found  # health: discovery finding no links
         with self.db.atomic():
-            self.db["runs"].update(stats.run_id, {
-                "finished": clock.now_iso(), "status": status, "pages": stats.pages,
-                "new_articles": stats.new, "duplicates": stats.duplicates,
-                "errors": stats.errors, "ms": ms,
-                "message": message or "; ".join(stats.error_messages[:5]),
-            })
+            self.db["runs"].update(stats.run_id, row)
             if status == "ok":
                 self.db.execute(
                     "UPDATE outlets SET first_pass_done = coalesce(first_pass_done, ?) WHERE id = ?",
                     [clock.now_iso(), stats.outlet])
         log.info("pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
                  "errors=%d ms=%d", stats.outlet, status, stats.found, stats.new,
-                 stats.updated, stats.duplicates, stats.errors, ms)
+                 stats.updated, stats.duplicates, stats.errors, ms,
+                 extra={"nw_pass": {"outlet": stats.outlet, "status": status,
+                                    "found": stats.found, "new": stats.new,
+                                    "updated": stats.updated,
+                                    "duplicates": stats.duplicates,
+                                    "errors": stats.errors, "ms": ms}})
+
+    def finish_unfinished(self, message: str) -> None:
+        for stats in self.stats.values():
+            self.finish_run(stats, "interrupted", message)
+
+    def recheck_due(self, canonical: str, updated: str | None) -> bool:
+        """Should a known article be fetched again to catch a correction? Only when it was
+        first seen within the `recheck` window and its feed entry or sitemap lastmod
+        (`updated`, ISO 8601) is newer than when we last fetched it. An unchanged feed
+        therefore costs no article requests."""
+        if not updated:
+            return False
+        window = self.config.defaults.recheck
+        if not window:
+            return False
+        row = self.db.execute(
+            "SELECT first_seen, last_seen FROM articles WHERE url = ? UNION ALL "
+            "SELECT a.first_seen, a.last_seen FROM url_aliases u JOIN articles a "
+            "ON a.id = u.article_id WHERE u.url = ? LIMIT 1", [canonical, canonical]).fetchone()
+        if row is None:
+            return False
+        try:
+            changed = clock.parse_iso(updated)
+        except ValueError:
+            return False
+        first_seen, last_seen = clock.parse_iso(row[0]), clock.parse_iso(row[1])
+        return first_seen >= clock.now() - window and changed > last_seen
 
 
 def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
@@ -110,6 +162,9 @@ def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
 
     outlets = select_outlets(config, outlet_ids)
     db = open_db(config.database)
+    # Callers hold the outlets' pass locks, so a 'running' row of these outlets belongs to
+    # a pass that was killed (SIGKILL, power loss): record it as interrupted.
+    recover_stale_runs(db, [o.id for o in outlets])
     ctx = PassContext(config, db)
     alerts.sync_watches(db, config)
     with db.atomic():
@@ -117,21 +172,32 @@ def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
         alerts.match_pending(db, config)
 
     process = CrawlerProcess(crawl_settings(config, verbose=verbose), install_root_handler=False)
+    if not verbose:
+        # Scrapy's logging setup (dictConfig) sets its loggers back to DEBUG: its own
+        # chatter stays at WARNING unless --verbose.
+        for name in ("scrapy", "twisted", "filelock", "py.warnings"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     for outlet in outlets:
         # Per-outlet settings ride on a subclass: Scrapy reads them per crawler.
         spidercls = type(f"OutletSpider_{outlet.id}", (OutletSpider,), {
             "custom_settings": {"ROBOTSTXT_OBEY": outlet.obey_robots}})
         process.crawl(spidercls, outlet=outlet, ctx=ctx)
+    stopper = _Stopper(process, ctx)
+    stopper.install()
     try:
-        process.start(install_signal_handlers=True)
+        process.start(install_signal_handlers=False)
     finally:
+        stopper.uninstall()
         ctx.store.flush()
+        ctx.finish_unfinished("the pass ended before its spider closed")
         pool = getattr(ctx, "_extractor_pool", None)
         if pool is not None:
             pool.close()
 
     results = list(ctx.stats.values())
-    if deliver:
+    if deliver and not stopper.signalled:
+        # After a signal, delivery waits for the next pass or the daemon's flush: an SMTP
+        # timeout must not hold up a stop.
         alerts.flush(db, config)
     db.close()
     return results
@@ -148,3 +214,82 @@ def select_outlets(config: Config, outlet_ids: list[str] | None) -> list[Outlet]
         raise UsageError(f"unknown outlet {', '.join(unknown)}; configured: {', '.join(by_id)}")
     return [by_id[i] for i in outlet_ids]
 
+
+
+def recover_stale_runs(db, outlet_ids: list[str]) -> int:
+    """Mark 'running' rows of these outlets 'interrupted'. Call only while holding their
+    pass locks (no live pass can own such a row then)."""
+    if not outlet_ids:
+        return 0
+    marks = ",".join("?" * len(outlet_ids))
+    with db.atomic():
+        cursor = db.execute(
+            f"UPDATE runs SET status = 'interrupted', finished = coalesce(finished, ?), "
+            f"message = coalesce(message, 'the pass was killed before it finished') "
+            f"WHERE status = 'running' AND outlet IN ({marks})",
+            [clock.now_iso(), *outlet_ids])
+    return cursor.rowcount
+
+
+class _Stopper:
+    """SIGTERM/SIGINT for a pass: a graceful Scrapy stop first; after STOP_GRACE seconds,
+    store what is buffered, record the runs as interrupted and exit. A second signal goes
+    straight to the hard stop."""
+
+    def __init__(self, process, ctx: PassContext):
+        self.process = process
+        self.ctx = ctx
+        self.signalled = False
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def uninstall(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _on_signal(self, signum, frame) -> None:
+        from twisted.internet import reactor
+
+        if self.signalled:
+            reactor.callFromThread(self._hard_stop)
+            return
+        self.signalled = True
+        reactor.callFromThread(self._graceful, signum)
+        # A backstop in case the reactor thread itself is stuck: nothing is written here,
+        # the database stays consistent (WAL, one transaction per batch) and the next pass
+        # records the run as interrupted.
+        backstop = threading.Timer(STOP_GRACE + 3, os._exit, [EXIT_SIGNALLED])
+        backstop.daemon = True
+        backstop.start()
+
+    def _graceful(self, signum) -> None:
+        from twisted.internet import reactor
+
+        log.info("received %s: stopping the pass", signal.Signals(signum).name)
+        self.process.stop()
+        reactor.callLater(STOP_GRACE, self._hard_stop)
+
+    def _hard_stop(self) -> None:
+        # Runs on the reactor thread, between callbacks: no transaction is half done.
+        try:
+            self.ctx.store.flush()
+            self.ctx.finish_unfinished("stopped by a signal")
+            self.ctx.db.close()
+        finally:
+            # Extraction workers (and their fork server) go with us; whatever they were
+            # parsing was not stored, so its URL is still unknown and fetched next pass.
+            try:
+                import psutil
+
+                for child in psutil.Process().children(recursive=True):
+                    child.kill()
+            except Exception:  # noqa: BLE001 - exiting regardless
+                pass
+            sys.stderr.flush()
+            os._exit(EXIT_SIGNALLED)

@@ -178,3 +178,15 @@ def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:
     return [m.name for m in migrations.applied(db)]
+
+
+@migrations()
+def m002_alert_delivery(db: sqlite_utils.Database) -> None:
+    # Why an alert was skipped (too old, duplicate, stored before the watch), for `explain`.
+    db["alerts"].add_column("reason", str)
+    # Recipients a server refused while accepting the rest (JSON {address: reply}), and who
+    # claimed a row for sending (a crashed sender's claim is taken over by the next flush).
+    db["outbox"].add_column("refused", str)
+    db["outbox"].add_column("claimed_by", str)
+    db["outbox"].add_column("claimed_at", str)
+    db["alerts"].create_index(["outbox_id"])

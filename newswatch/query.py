@@ -209,9 +209,6 @@ class _Parser:
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
-    def where(self, tok: _Tok) -> str:
-        return f"{tok.text!r} at position {tok.pos + 1}"
-
     def need_term_after(self, op: _Tok) -> None:
         nxt = self.peek()
         if nxt is None or nxt.kind not in _STARTS_TERM:

@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import traceback
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from multiprocessing.connection import wait
 
 log = logging.getLogger("newswatch.workers")
@@ -44,6 +44,10 @@ class PoolClosed(RuntimeError):
     pass
 
 
+_open_pools = 0
+_open_lock = threading.Lock()
+
+
 def cores() -> int:
     """CPUs this process may run on (the affinity mask, which containers narrow)."""
     try:
@@ -59,6 +63,20 @@ def _context():
         ctx.set_forkserver_preload(PRELOAD)
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _stop_forkserver() -> None:
+    """Stop and reap the fork server once no pool needs it. Its workers' CPU time then
+    counts in this process's RUSAGE_CHILDREN (what `time newswatch crawl` and the bench
+    report); left running, it would be reparented and its time lost."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except (OSError, ChildProcessError):
+            pass
 
 
 def _serve(conn) -> None:
@@ -129,6 +147,9 @@ class ExtractorPool:
         self.max_tasks = max_tasks
         self.crashed = 0  # workers lost to a crash or a timeout, for the log and the tests
         self._ctx = _context()
+        global _open_pools
+        with _open_lock:
+            _open_pools += 1
         self._pending: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self._closed = False
@@ -142,7 +163,9 @@ class ExtractorPool:
     def shared(cls, ctx) -> "ExtractorPool":
         pool = getattr(ctx, "_extractor_pool", None)
         if pool is None:
-            pool = ctx._extractor_pool = cls(ctx.config.crawl.workers)
+            crawl = ctx.config.crawl
+            pool = ctx._extractor_pool = cls(
+                crawl.workers, timeout=getattr(crawl, "extract_timeout", None))
         return pool
 
     # -- public ---------------------------------------------------------------------------
@@ -172,6 +195,12 @@ class ExtractorPool:
             thread.join()
         self._wake_r.close()
         self._wake_w.close()
+        global _open_pools
+        with _open_lock:
+            _open_pools -= 1
+            last = _open_pools == 0
+        if last and self._ctx.get_start_method() == "forkserver":
+            _stop_forkserver()
 
     def __enter__(self) -> "ExtractorPool":
         return self
@@ -213,22 +242,22 @@ class ExtractorPool:
                     return
                 task = self._pending.popleft()
             future = task[0]
-            if not future.set_running_or_notify_cancel():
+            if future.cancelled():
                 continue
             worker = self._idle.pop() if self._idle else _Worker(self._ctx)
             try:
                 worker.conn.send(task[1:])
             except (OSError, EOFError):
-                # The worker died while idle: replace it, and the task was never started.
+                # The worker died while idle: replace it; the task never started.
                 self._discard(worker)
                 with self._lock:
                     self._pending.appendleft(task)
-                future._state = "PENDING"  # back in the queue, started again later
                 continue
             except Exception as exc:  # the task itself cannot be pickled
-                future.set_exception(exc)
+                _settle(future, False, exc)
                 self._idle.append(worker)
                 continue
+            future.set_running_or_notify_cancel()  # cancelled meanwhile: result is dropped
             worker.task = task
             worker.deadline = time.monotonic() + self.timeout
             self._busy.append(worker)
@@ -271,10 +300,7 @@ class ExtractorPool:
             self._discard(worker)
         else:
             self._idle.append(worker)
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        _settle(future, ok, value)
 
     def _lost(self, worker: _Worker, exc: BaseException) -> None:
         future = worker.task[0]
@@ -283,7 +309,7 @@ class ExtractorPool:
         self._discard(worker, kill=True)
         self.crashed += 1
         log.warning("extraction worker lost: %s", exc)
-        future.set_exception(exc)
+        _settle(future, False, exc)
 
     def _discard(self, worker: _Worker, kill: bool = False) -> None:
         try:
@@ -312,8 +338,17 @@ class ExtractorPool:
             self._pending.clear()
         tasks += [w.task for w in self._busy if w.task]
         for task in tasks:
-            if not task[0].done():
-                try:
-                    task[0].set_exception(exc)
-                except Exception:  # noqa: BLE001 - already finished or cancelled
-                    pass
+            _settle(task[0], False, exc)
+
+
+def _settle(future: Future, ok: bool, value) -> None:
+    """Complete a future unless its caller gave up on it (cancelled)."""
+    if future.done():
+        return
+    try:
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+    except InvalidStateError:
+        pass

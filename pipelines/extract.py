@@ -25,13 +25,13 @@ class ExtractPipeline:
         self.outlet = spider.outlet
         self.stats = spider.stats_
         self.pool = ExtractorPool.shared(self.ctx)
-        self.templates = self.ctx.store.template_model(self.outlet.id)
 
     async def process_item(self, item, spider=None):
         kwargs = {
             "outlet": self.outlet.id,
             "drop": tuple(self.outlet.drop),
-            "templates": self.templates,
+            # Asked per page: the store reloads the model after each batch it learns from.
+            "templates": self.ctx.store.template_model(self.outlet.id),
             "feed_title": item.get("feed_title") or item.get("sitemap_title"),
             "feed_published": item.get("feed_published"),
             "sitemap_published": item.get("sitemap_published"),
@@ -42,7 +42,8 @@ class ExtractPipeline:
         try:
             article = await asyncio.wrap_future(
                 self.pool.submit(extract_article, html, item["fetched_url"], **kwargs))
-        except Exception as exc:  # a crashed or hung worker: this page fails, the pass goes on
+        except Exception as exc:  # a crashed or hung worker (WorkerCrashed, WorkerTimeout):
+            # this page fails, the pass goes on
             article = None
             reason = f"extraction failed: {type(exc).__name__}: {exc}"
         else:

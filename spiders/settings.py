@@ -12,17 +12,23 @@ USER_AGENT = "newswatch/{version} (+{contact})"
 
 def crawl_settings(config, *, verbose: bool = False) -> dict:
     crawl = config.crawl
+    # Per-domain politeness; [crawl] keys when the config has them, else these defaults.
+    per_domain = int(getattr(crawl, "concurrency_per_domain", 0) or 8)
+    delay = float(getattr(crawl, "delay", 0) or 0)
     contact = config.contact or "https://github.com/newswatch/newswatch"
     return {
         "BOT_NAME": "newswatch",
         "USER_AGENT": USER_AGENT.format(version=__version__, contact=contact),
         "ROBOTSTXT_OBEY": True,  # per outlet: a spider subclass overrides it (crawl.run_pass)
         "AUTOTHROTTLE_ENABLED": True,
-        "AUTOTHROTTLE_START_DELAY": 0.5,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.1),
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": 4.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": min(4.0, float(per_domain)),
         "CONCURRENT_REQUESTS": 32,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        # AutoThrottle adapts the delay to the server's latency but never below
+        # DOWNLOAD_DELAY; slots are per domain, not per IP.
+        "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "DOWNLOAD_DELAY": delay,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "DOWNLOAD_MAXSIZE": crawl.max_page_size,
         "DOWNLOAD_WARNSIZE": min(crawl.max_page_size, 4 * 1024 * 1024),
@@ -31,8 +37,12 @@ def crawl_settings(config, *, verbose: bool = False) -> dict:
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "NEWSWATCH_RETRY_BACKOFF_BASE": 1.0,
+        "NEWSWATCH_RETRY_BACKOFF_CAP": 30.0,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy's remote-control HTTP endpoint: a listening port per pass, never wanted.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
         "LOG_ENABLED": True,
         # Only http(s): a redirect or link to file://, data:, ftp:// or s3:// fetches nothing.
@@ -40,6 +50,12 @@ def crawl_settings(config, *, verbose: bool = False) -> dict:
         "ITEM_PIPELINES": ITEM_PIPELINES,
         "DOWNLOADER_MIDDLEWARES": {
             "spiders.middleware.ScopeMiddleware": 60,
+            # RFC 9309: robots.txt answered with 5xx (or unreachable) means disallow all.
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "spiders.robots.StrictRobotsTxtMiddleware": 100,
+            # Before the download: a retried request waits (exponential backoff).
+            "spiders.backoff.RetryBackoffMiddleware": 540,
+            # Below RedirectMiddleware (600): sees final responses; see conditional.py.
             "spiders.conditional.ConditionalGetMiddleware": 580,
         },
         "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",

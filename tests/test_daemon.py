@@ -1,0 +1,184 @@
+"""The daemon and pass locking with real processes: `newswatch run` and `newswatch crawl`
+against generated outlets on 127.0.0.1, signals, and the SQLite file they leave."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import run_newswatch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from outlet_server import Farm, outlets_toml  # noqa: E402
+
+
+@pytest.fixture
+def farm():
+    f = Farm(outlets=2, articles=6)
+    yield f
+    f.stop()
+
+
+def config_for(tmp_path: Path, farm: Farm, schedule: str = "0 0 1 1 *",
+               only: list[str] | None = None) -> Path:
+    urls = {k: v for k, v in farm.urls.items() if only is None or k in only}
+    path = tmp_path / "newswatch.toml"
+    path.write_text('database = "newswatch.db"\n[crawl]\nworkers = 1\ndownload_timeout = 60\n\n'
+                    + outlets_toml(urls, schedule=schedule, feeds_only=True), encoding="utf-8")
+    return path
+
+
+def db_rows(tmp_path: Path, sql: str, args=()) -> list[tuple]:
+    path = tmp_path / "newswatch.db"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path, timeout=30) as conn:
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return []  # schema not created yet
+
+
+def wait_for(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def start(config: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "newswatch", "--config", str(config), *args],
+                            cwd=config.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+
+
+def assert_consistent(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "newswatch.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM runs WHERE status = 'running'"
+                            ).fetchone()[0] == 0
+
+
+def test_a_second_crawl_of_a_busy_outlet_is_refused(tmp_path, farm):
+    farm.outlet("gen0").slow = 30
+    config = config_for(tmp_path, farm, only=["gen0"])
+    first = start(config, "crawl", "gen0")
+    try:
+        assert wait_for(lambda: farm.outlet("gen0").requests["article_started"], 30)
+        second = run_newswatch("crawl", "gen0", config=config, timeout=60)
+        assert second.returncode == 5
+        assert "busy" in second.stderr and "gen0" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(15)
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_slow_page_stops_within_10_s_and_leaves_a_consistent_db(
+        tmp_path, farm):
+    farm.outlet("gen0").slow = 60  # article pages never answer in time
+    config = config_for(tmp_path, farm)
+    daemon = start(config, "run")
+    try:
+        # Both outlets never ran: overdue, so they run at start.
+        assert wait_for(lambda: farm.outlet("gen0").requests["article_started"] >= 1, 40), \
+            daemon.stderr.read() if daemon.poll() is not None else "no article request"
+        assert wait_for(lambda: db_rows(
+            tmp_path, "SELECT status FROM runs WHERE outlet = 'gen1'") == [("ok",)], 30)
+        assert db_rows(tmp_path, "SELECT outlet FROM runs WHERE status = 'running'") == \
+            [("gen0",)]
+        children = psutil.Process(daemon.pid).children(recursive=True)
+        assert children
+        sent = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(10)
+        took = time.monotonic() - sent
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert took < 10, took
+    assert daemon.returncode == 0, daemon.stderr.read()
+    assert_consistent(tmp_path)
+    statuses = dict(db_rows(tmp_path, "SELECT outlet, status FROM runs"))
+    assert statuses["gen0"] == "interrupted"
+    # The quick outlet finished and kept its articles.
+    assert statuses["gen1"] == "ok"
+    assert db_rows(tmp_path, "SELECT count(*) FROM articles WHERE outlet = 'gen1'") == [(6,)]
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    # What was in flight is fetched again next time: the slow articles are not "known".
+    farm.outlet("gen0").slow = 0
+    result = run_newswatch("crawl", config=config)
+    assert result.returncode == 0, result.stderr
+    assert db_rows(tmp_path, "SELECT count(*) FROM articles WHERE outlet = 'gen0'") == [(6,)]
+
+
+@pytest.mark.slow
+def test_a_restart_after_a_missed_run_runs_it_once(tmp_path, farm):
+    config = config_for(tmp_path, farm, schedule="0 0 1 1 *")  # yearly: no fire meanwhile
+    result = run_newswatch("crawl", config=config)  # creates the schema and first runs
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "newswatch.db") as conn:
+        # gen0's last pass was before its previous fire time (Jan 1): it missed a run.
+        conn.execute("UPDATE runs SET started = '2020-06-01T00:00:00+00:00' "
+                     "WHERE outlet = 'gen0'")
+    daemon = start(config, "run")
+    try:
+        assert wait_for(lambda: db_rows(
+            tmp_path, "SELECT count(*) FROM runs WHERE outlet = 'gen0' AND status = 'ok'"
+        ) == [(2,)], 40)
+        time.sleep(4)  # nothing more may follow
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(10)
+    assert db_rows(tmp_path, "SELECT outlet, count(*) FROM runs GROUP BY outlet") == \
+        [("gen0", 2), ("gen1", 1)]
+
+
+@pytest.mark.slow
+def test_two_outlets_on_different_schedules_run_on_their_own(tmp_path, farm):
+    path = tmp_path / "newswatch.toml"
+    text = outlets_toml({"gen0": farm.urls["gen0"]}, schedule="*/4 * * * *", feeds_only=True)
+    text += outlets_toml({"gen1": farm.urls["gen1"]}, schedule="*/9 * * * *", feeds_only=True)
+    path.write_text('database = "newswatch.db"\n[crawl]\nworkers = 1\n\n' + text)
+    daemon = start(path, "run", env={"NEWSWATCH_SCHEDULE_SECONDS": "1"})
+    try:
+        time.sleep(19)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(10)
+    counts = dict(db_rows(tmp_path, "SELECT outlet, count(*) FROM runs GROUP BY outlet"))
+    # 19 s: gen0 at start + every 4 s (4-5 fires), gen1 at start + every 9 s (2-3 fires);
+    # a pass takes a few seconds, so a fire during a pass coalesces into the next run.
+    assert 3 <= counts["gen0"] <= 6, counts
+    assert 2 <= counts["gen1"] <= 3, counts
+    assert counts["gen0"] > counts["gen1"]
+
+
+def test_status_shows_a_failing_outlets_error_streak(tmp_path, farm):
+    farm.outlet("gen1").fail = True  # every response a 500
+    config = config_for(tmp_path, farm)
+    for _ in range(2):
+        result = run_newswatch("crawl", config=config, timeout=120)
+        assert result.returncode == 0, result.stderr
+    result = run_newswatch("status", "--json", config=config)
+    assert result.returncode == 0, result.stderr
+    outlets = {o["id"]: o for o in json.loads(result.stdout)["outlets"]}
+    assert outlets["gen1"]["error_streak"] == 2 and outlets["gen1"]["last_status"] == "error"
+    assert outlets["gen0"]["error_streak"] == 0 and outlets["gen0"]["last_status"] == "ok"
+    text = run_newswatch("status", config=config).stdout
+    line = next(line for line in text.splitlines() if line.startswith("gen1"))
+    assert line.split()[-1] == "2" and "error" in line
