@@ -34,7 +34,7 @@ from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # articles per match_batch call
+BATCH = 1000  # articles per match_batch call: every watch runs once per batch
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 # A row claimed this long ago by a process that may still be alive is taken over anyway.
@@ -179,19 +179,28 @@ def match_pending(db, config) -> int:
                 alerted = {(r[0], r[1]) for r in db.execute(
                     f"SELECT watch, article_id FROM alerts WHERE article_id IN ({marks})",
                     list(originals)).fetchall()}
+            marks = ",".join("?" * len(articles))
+            existing = {(r[0], r[1]) for r in db.execute(
+                f"SELECT watch, article_id FROM alerts WHERE article_id IN ({marks})",
+                list(articles)).fetchall()}
+            new_rows = []
             # Originals first (lower ids), so a copy in the same batch sees their alert.
             for key, article_id in sorted(pairs, key=lambda p: p[1]):
                 watch, article = watches[key], articles[article_id]
                 if watch.outlets is not None and article["outlet"] not in watch.outlets:
                     continue
+                if (watch.name, article_id) in existing:
+                    continue
                 state, reason = _decide(watch, since.get(watch.name, ""), article, now,
                                         alerted)
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO alerts (watch, article_id, created, state, reason) "
-                    "VALUES (?, ?, ?, ?, ?)", [watch.name, article_id, created, state, reason])
-                if cur.rowcount:
-                    alerted.add((watch.name, article_id))
-                    count += state == "pending"
+                existing.add((watch.name, article_id))
+                alerted.add((watch.name, article_id))
+                count += state == "pending"
+                new_rows.append((watch.name, article_id, created, state, reason))
+            # One statement for the batch's alert rows, not one round trip per match.
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO alerts (watch, article_id, created, state, reason) "
+                "VALUES (?, ?, ?, ?, ?)", new_rows)
             db.execute(f"UPDATE articles SET matched = 1 WHERE id IN "
                        f"({','.join('?' * len(articles))})", list(articles))
     return count

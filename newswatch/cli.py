@@ -84,9 +84,11 @@ def setup_logging(verbose: bool, fmt: str) -> None:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"time": clock.to_iso(clock.now()), "level": record.levelname,
-                           "logger": record.name, "message": record.getMessage()},
-                          ensure_ascii=False)
+        data = {"time": clock.to_iso(clock.now()), "level": record.levelname,
+                "logger": record.name, "message": record.getMessage()}
+        # A pass's figures ride on the record (newswatch.crawl), as fields for log shippers.
+        data.update(getattr(record, "nw_pass", None) or {})
+        return json.dumps(data, ensure_ascii=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,7 +135,7 @@ def dispatch(args) -> int:
     if args.command == "run":
         import scheduler
 
-        return scheduler.main(config, verbose=args.verbose)
+        return scheduler.main(config, verbose=args.verbose, log_format=args.log_format)
     from .db import open_db
 
     db = open_db(config.database)
@@ -205,10 +207,13 @@ def cmd_alerts(db, config, args) -> int:
 
 def status_data(db, config) -> dict:
     """Everything `newswatch status` shows, as data (also `--json`)."""
-    from .alerts import status_counts
+    import scheduler
+
+    from .alerts import status_counts, status_problems
     from .config import cron_trigger
 
     now = clock.now()
+    daemon = (scheduler.read_state(config) or {}).get("outlets", {})
     day_ago = clock.to_iso(now - timedelta(days=1))
     outlets = []
     for outlet in config.outlets:
@@ -217,7 +222,8 @@ def status_data(db, config) -> dict:
             "message FROM runs WHERE outlet = ? ORDER BY id DESC LIMIT 50", [outlet.id]).fetchall()
         streak = 0
         for run in runs:
-            if run[2] in ("error", "interrupted"):
+            # An interrupted pass (daemon stopped) is not the outlet failing.
+            if run[2] == "error":
                 streak += 1
             elif run[2] == "ok":
                 break
@@ -227,6 +233,7 @@ def status_data(db, config) -> dict:
         trigger = cron_trigger(outlet.schedule, config.timezone)
         next_run = trigger.get_next_fire_time(None, now)
         last = runs[0] if runs else None
+        state = daemon.get(outlet.id, {})
         outlets.append({
             "id": outlet.id, "name": outlet.name,
             "last_pass": last[0] if last else None,
@@ -234,11 +241,13 @@ def status_data(db, config) -> dict:
             "last_result": ({"pages": last[3], "new": last[4], "duplicates": last[5],
                              "errors": last[6], "ms": last[7], "message": last[8]}
                             if last else None),
-            "next_pass": clock.to_iso(next_run) if next_run else None,
+            "next_pass": state.get("next_pass") or (clock.to_iso(next_run) if next_run else None),
+            "backoff_until": state.get("backoff_until"),
             "articles": total or 0, "articles_24h": recent or 0,
             "error_streak": streak,
         })
-    return {"outlets": outlets, "alerts": status_counts(db)}
+    return {"outlets": outlets, "alerts": status_counts(db),
+            "mail_problems": status_problems(db)}
 
 
 def cmd_status(db, config, args) -> int:
@@ -259,6 +268,8 @@ def cmd_status(db, config, args) -> int:
         print(f"warning: {warning['outlet']}: {warning['message']}")
     counts = data["alerts"]
     print("alerts: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    for line in data["mail_problems"]:
+        print(f"mail: {line}")
     return 0
 
 

@@ -190,3 +190,9 @@ def m002_alert_delivery(db: sqlite_utils.Database) -> None:
     db["outbox"].add_column("claimed_by", str)
     db["outbox"].add_column("claimed_at", str)
     db["alerts"].create_index(["outbox_id"])
+
+
+@migrations()
+def m003_runs_found(db: sqlite_utils.Database) -> None:
+    # Article links discovered per pass: outlet health flags discovery finding nothing.
+    db["runs"].add_column("found", int)

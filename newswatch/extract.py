@@ -469,6 +469,9 @@ _CTA = re.compile(
     r"jetzt abonnieren|newsletter abonnieren|abonnieren sie|unterstützen sie|"
     r"abonnez-vous|inscrivez-vous|suscríbete|suscribete|iscriviti|abonner|"
     r"подпишитесь|поддержите)", re.I)
+_ADDRESS = re.compile(
+    r"\b(you|your|yours|us|our|we|ihr|ihre|sie|unterstützen|vous|votre|nos|nous|"
+    r"usted|nuestro|nuestra|вы|ваш|нас|наш)\b|!", re.I)
 _DATE_LINE = re.compile(
     r"(\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(19|20)\d\d\b.*\d{1,2}:\d\d|"
     r"\b\d{1,2}:\d\d\b.*\b(19|20)\d\d\b|updated|published|aktualisiert|veröffentlicht|"
@@ -522,7 +525,9 @@ def _boilerplate(par: str, title_norm: str, position: int) -> bool:
     if len(words_list) <= 8 and _CREDIT.match(par):
         return True
     words = len(n.split())
-    if words <= 40 and _CTA.search(par):
+    # A call to action addresses the reader; news about donations or subscriptions
+    # ("anyone who donates to it risks charges") does not, and stays.
+    if words <= 40 and _CTA.search(par) and (words <= 12 or _ADDRESS.search(par)):
         return True
     if words <= 4 and par.strip().isupper() and len(par.strip()) > 3:
         return True  # "DON'T MISS", "RELATED"

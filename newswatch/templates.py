@@ -96,7 +96,7 @@ def learn(db, outlet: str, url: str, paragraphs: Iterable[str]) -> bool:
         fp = fingerprint(p)
         if fp is not None and fp not in blocks:
             blocks[fp] = p[:300]
-    with db.conn:  # one transaction: the page and its counts, or nothing
+    with db.atomic():  # one transaction (a savepoint inside the store batch)
         cur = db.execute("INSERT OR IGNORE INTO template_pages(outlet, url) VALUES (?, ?)",
                          [outlet, url])
         if cur.rowcount == 0:
@@ -117,5 +117,5 @@ def prune(db, older_than: str, outlet: str | None = None) -> int:
     if outlet is not None:
         sql += " AND outlet = ?"
         args.append(outlet)
-    with db.conn:
+    with db.atomic():
         return db.execute(sql, args).rowcount

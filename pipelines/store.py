@@ -135,7 +135,7 @@ class ArticleStore:
             if alias != item["url"]:
                 self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
                                               ignore=True)
-        templates.learn(self.db, item["outlet"], item["url"], article.candidates)
+        templates.learn(self.db, item["outlet"], item["url"], article.raw_paragraphs)
         self.db["fetches"].upsert(
             {"url": item["url"], "outlet": item["outlet"], "fetched": now,
              "status": item["status"], "error": None, "article_id": article_id,

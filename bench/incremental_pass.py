@@ -1,6 +1,6 @@
 """Incremental fetching, measured against a generated local outlet.
 
-    python bench/incremental.py [--articles 2000] [--new 10]
+    python bench/incremental_pass.py [--articles 2000] [--new 10]
 
 Passes (each a real `newswatch crawl` process): first, unchanged, unchanged without
 conditional GET (the baseline: validators dropped, so feeds and sitemaps are parsed in
