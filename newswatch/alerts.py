@@ -683,8 +683,10 @@ def explain(db, config, url: str) -> list[str]:
 def _why_not_stored(config, url: str) -> str:
     from urllib.parse import urlsplit
 
+    from .urls import same_site
+
     host = (urlsplit(url).hostname or "").lower()
-    outlets = [o for o in config.outlets if host in o.hosts()]
+    outlets = [o for o in config.outlets if same_site(url, o.hosts())]
     if not outlets:
         return f"no configured outlet fetches from {host or 'this host'}"
     notes = []

@@ -90,12 +90,16 @@ class Outlet:
     timezone: str
 
     def hosts(self) -> frozenset[str]:
-        """Hostnames of the outlet's feeds, sitemaps and pages (lower case)."""
+        """The outlet's origins: hostnames of its feeds, sitemaps and pages (lower case),
+        with the port when it is not the scheme's default (two outlets on one host)."""
         hosts = set()
         for url in (*self.feeds, *self.sitemaps, *self.pages):
-            host = urlsplit(url).hostname
+            parts = urlsplit(url)
+            host = parts.hostname
             if host:
-                hosts.add(host.lower())
+                port = parts.port
+                default = {"http": 80, "https": 443}.get(parts.scheme)
+                hosts.add(host.lower() if port in (None, default) else f"{host.lower()}:{port}")
         return frozenset(hosts)
 
     def article_pattern(self) -> re2._Regexp:

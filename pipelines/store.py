@@ -7,10 +7,14 @@ from __future__ import annotations
 import time
 
 from newswatch import alerts, clock, templates
-from newswatch.dedup import DuplicateFinder
+from newswatch.dedup import DuplicateFinder, content_hash
 
 BATCH_SIZE = 50
 BATCH_SECONDS = 2.0
+# Until an outlet has this many pages behind it, its template blocks are not known yet: its
+# pages wait for a full batch (or the end of the pass) so that learning sees several pages
+# before their text is stored and matched.
+WARM_PAGES = 20
 
 
 class ArticleStore:
@@ -23,6 +27,7 @@ class ArticleStore:
         self.oldest = 0.0
         self.finder = DuplicateFinder(self.db)
         self._templates: dict[str, object] = {}
+        self._warm: set[str] = set()
 
     # -- reads -------------------------------------------------------------------------
 
@@ -65,24 +70,60 @@ class ArticleStore:
                 self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
                                               ignore=True)
 
+    def warm(self, outlet: str) -> bool:
+        if outlet not in self._warm:
+            pages = self.db.execute("SELECT count(*) FROM template_pages WHERE outlet = ?",
+                                    [outlet]).fetchone()[0]
+            if pages < WARM_PAGES:
+                return False
+            self._warm.add(outlet)
+        return True
+
     def add(self, item: dict) -> None:
         if not self.buffer:
             self.oldest = time.monotonic()
         self.buffer.append(item)
-        if len(self.buffer) >= BATCH_SIZE or time.monotonic() - self.oldest > BATCH_SECONDS:
+        if len(self.buffer) >= BATCH_SIZE or (
+                time.monotonic() - self.oldest > BATCH_SECONDS
+                and all(self.warm(i["outlet"]) for i in self.buffer)):
             self.flush()
 
-    def flush(self) -> None:
-        if not self.buffer:
+    def flush(self, outlet: str | None = None) -> None:
+        """Store the buffered batch (only `outlet`'s items when given: a spider closing
+        must not cut short another outlet's warm-up batch)."""
+        if outlet is None:
+            batch, self.buffer = self.buffer, []
+        else:
+            batch = [i for i in self.buffer if i["outlet"] == outlet]
+            self.buffer = [i for i in self.buffer if i["outlet"] != outlet]
+        if not batch:
             return
-        batch, self.buffer = self.buffer, []
         config = self.ctx.config
         with self.db.atomic():
             for item in batch:
                 self._write(item)
+            self._refilter(batch)
             alerts.match_pending(self.db, config)
         # Newly learned template blocks apply to the next pages of this pass.
         self._templates.clear()
+
+    def _refilter(self, batch: list[dict]) -> None:
+        """Blocks learned from this batch's pages (the same appeal on several of them) leave
+        the batch's own texts before they are matched: a first pass is clean too."""
+        models = {}
+        for item in batch:
+            article_id = item.get("article_id")
+            if article_id is None:
+                continue
+            outlet = item["outlet"]
+            if outlet not in models:
+                models[outlet] = templates.TemplateModel.load(self.db, outlet)
+            paragraphs = item["article"].paragraphs
+            kept = models[outlet].filter(paragraphs)
+            if len(kept) != len(paragraphs) and kept:
+                text = "\n\n".join(kept)
+                self.db.execute("UPDATE articles SET text = ?, content_hash = ? WHERE id = ?",
+                                [text, content_hash(text), article_id])
 
     def _write(self, item: dict) -> None:
         article = item["article"]
@@ -131,6 +172,7 @@ class ArticleStore:
                     stats.new += 1
                 else:
                     stats.duplicates += 1
+        item["article_id"] = article_id
         for alias in item.get("aliases", ()):
             if alias != item["url"]:
                 self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
@@ -159,5 +201,6 @@ class StorePipeline:
         return {"url": item["url"], "outlet": item["outlet"]}
 
     def close_spider(self, spider=None):
-        self.store.flush()
+        spider = spider or self.crawler.spider
+        self.store.flush(spider.outlet.id)
 

@@ -127,7 +127,7 @@ class OutletSpider(scrapy.Spider):
         self.logger.warning("fetch failed: %s", message)
 
     def closed(self, reason: str) -> None:
-        self.ctx.store.flush()
+        self.ctx.store.flush(self.outlet.id)
         status = "ok" if reason == "finished" else "interrupted"
         if status == "ok" and self.stats_.pages == 0 and self.stats_.errors:
             status = "error"
