@@ -221,11 +221,31 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+_META_INDEX: list = [None, {}]  # (tree, index) of the page being extracted
+
+
+def _meta_index(tree) -> dict:
+    """All <meta> contents of a page by (attribute, key), built once per page instead of one
+    full-tree XPath scan per key looked up."""
+    if _META_INDEX[0] is not tree:
+        index: dict = {}
+        for el in tree.iter("meta"):
+            content = el.get("content")
+            if content is None:
+                continue
+            for attr in ("property", "name", "itemprop"):
+                value = el.get(attr)
+                if value:
+                    index.setdefault((attr, value), []).append(content)
+        _META_INDEX[:] = [tree, index]
+    return _META_INDEX[1]
+
+
 def _meta(tree, *keys: str) -> str:
+    index = _meta_index(tree)
     for key in keys:
         for attr in ("property", "name", "itemprop"):
-            vals = tree.xpath(f'//meta[@{attr}="{key}"]/@content')
-            for v in vals:
+            for v in index.get((attr, key), ()):
                 v = _clean(v)
                 if v:
                     return v

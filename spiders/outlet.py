@@ -53,7 +53,8 @@ class OutletSpider(scrapy.Spider):
         self.stats_.pages += 1
         for entry in parse_feed(response.body, response.url):
             yield from self._article_request(
-                entry.url, source="feed", title=entry.title, published=entry.published)
+                entry.url, source="feed", title=entry.title, published=entry.published,
+                updated=getattr(entry, "updated", None) or entry.published)
 
     def parse_sitemap(self, response: Response):
         self.stats_.pages += 1
@@ -66,7 +67,7 @@ class OutletSpider(scrapy.Spider):
         for entry in sitemap.urls:
             yield from self._article_request(
                 entry.url, source="sitemap", title=entry.news_title,
-                published=entry.news_published)
+                published=entry.news_published, updated=entry.lastmod)
 
     def parse_page(self, response: Response):
         self.stats_.pages += 1
@@ -76,7 +77,7 @@ class OutletSpider(scrapy.Spider):
             yield from self._article_request(url, source="page")
 
     def _article_request(self, url: str, *, source: str, title: str | None = None,
-                         published: str | None = None):
+                         published: str | None = None, updated: str | None = None):
         if not url or not same_site(url, self.hosts):
             return
         canonical = canonical_url(url)
@@ -86,7 +87,9 @@ class OutletSpider(scrapy.Spider):
             return
         self._queued.add(canonical)
         self.stats_.found += 1
-        if self.ctx.store.is_known(canonical):
+        # Known URLs cost no request, unless the feed or sitemap says a recent one changed
+        # (a correction: fetched again, updated in place, never re-alerted).
+        if self.ctx.store.is_known(canonical) and not self.ctx.recheck_due(canonical, updated):
             return
         yield scrapy.Request(
             url, callback=self.parse_article, errback=self.on_error,
