@@ -24,6 +24,7 @@ import hashlib
 import random
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         elif op == "charset":
             out[pos:pos] = rng.choice([b'<meta charset="windows-1251">',
                                        b'<meta charset="shift_jis">',
-                                       b'<meta http-equiv="Content-Type" content="text/html; charset=utf-16">'])
+                                       b'<meta http-equiv="Content-Type" '
+                                       b'content="text/html; charset=utf-16">'])
         elif op == "bigword":
             out[pos:pos] = b"<p>" + b"A" * rng.choice([10_000, 1_000_000]) + b"</p>"
         elif op == "gzip":
@@ -104,7 +106,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--max-seconds", type=float, default=20.0)
     parser.add_argument("--max-mb", type=int, default=2048)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "fuzz-findings")
+    parser.add_argument("--out", type=Path,
+                        default=Path(tempfile.gettempdir()) / "newswatch-fuzz-findings")
     args = parser.parse_args(argv)
     sources = pages()
     if not sources:

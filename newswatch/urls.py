@@ -157,7 +157,9 @@ def _canonical(url: str) -> str:
     if parts.scheme.lower() not in DEFAULT_PORTS:
         return raw
     # Line breaks and tabs inside an href, and double-escaped ampersands, are never meant.
-    cleaned = _CONTROL.sub("", raw).replace("&amp;", "&")
+    cleaned = _CONTROL.sub("", raw)
+    while "&amp;" in cleaned:
+        cleaned = cleaned.replace("&amp;", "&")
     if cleaned != raw:
         parts = urlsplit(cleaned)
     scheme = parts.scheme.lower()

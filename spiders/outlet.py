@@ -31,7 +31,8 @@ class OutletSpider(scrapy.Spider):
         self.pattern = outlet.article_pattern()
         self.obey_robots = outlet.obey_robots
         self.stats_ = ctx.start_run(outlet)
-        self._queued: set[str] = set()
+        self._queued: set[str] = set()  # requested in this pass
+        self._seen: set[str] = set()  # discovered in this pass
 
     async def start(self):
         for kind, urls in (("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps),
@@ -85,12 +86,15 @@ class OutletSpider(scrapy.Spider):
             return
         if canonical in self._queued:
             return
-        self._queued.add(canonical)
-        self.stats_.found += 1
+        if canonical not in self._seen:
+            self._seen.add(canonical)
+            self.stats_.found += 1
         # Known URLs cost no request, unless the feed or sitemap says a recent one changed
-        # (a correction: fetched again, updated in place, never re-alerted).
+        # (a correction: fetched again, updated in place, never re-alerted). Another source
+        # listing the same URL later in the pass may still carry that signal.
         if self.ctx.store.is_known(canonical) and not self.ctx.recheck_due(canonical, updated):
             return
+        self._queued.add(canonical)
         yield scrapy.Request(
             url, callback=self.parse_article, errback=self.on_error,
             meta={"nw_kind": "article", "nw_canonical": canonical},

@@ -176,4 +176,5 @@ def test_content_hash_is_stable(text, space):
     assert dedup.content_hash(text) == first
     assert isinstance(first, str) and first
     # The same words laid out differently are the same content.
-    assert dedup.content_hash(space.join(text.split())) == dedup.content_hash(" ".join(text.split()))
+    words = text.split()
+    assert dedup.content_hash(space.join(words)) == dedup.content_hash(" ".join(words))

@@ -127,6 +127,10 @@ def serve_herald(a: HostileServer, trap: HostileServer, secret_file: Path) -> No
     a.route("/feed-xxe.xml", Reply(200, rss(base, ["/a/xxe-item"], doctype=xxe,
                                             title="&xxe;&net;", item_title="&xxe;&net;")))
     a.route("/a/xxe-item", article_html("External entities", words="xxeword"))
+    # feedparser's author regex is quadratic: 31 KB of "a." took seconds; 100 KB, minutes.
+    a.route("/feed-quadratic.xml", Reply(200, rss(base, ["/a/after-author"]).replace(
+        b"<guid>", b"<author>" + b"a." * 50_000 + b"</author><guid>", 1)))
+    a.route("/a/after-author", article_html("After the author", words="authorword"))
     a.route("/feed-to-file", redirect("file:///etc/passwd"))
     a.route("/feed-to-trap", redirect(f"{trap.base}/feed.xml"))
     a.route("/feed-chain-0", redirect("/feed-chain-1"))
@@ -158,7 +162,8 @@ def write_config(tmp: Path, a: HostileServer, guarded: HostileServer,
                  public: HostileServer) -> Path:
     herald_feeds = [f"{a.base}/feed.xml", f"{a.base}/feed-malformed.xml",
                     f"{a.base}/feed-truncated.xml", f"{a.base}/feed-laughs.xml",
-                    f"{a.base}/feed-xxe.xml", f"{a.base}/feed-to-file",
+                    f"{a.base}/feed-xxe.xml", f"{a.base}/feed-quadratic.xml",
+                    f"{a.base}/feed-to-file",
                     f"{a.base}/feed-to-trap", f"{a.base}/feed-chain-0"]
     text = textwrap.dedent(f"""\
         database = "newswatch.db"
@@ -261,7 +266,7 @@ def test_pass_completes_despite_every_fault(crawl):
 
 
 def test_good_articles_are_stored(crawl):
-    for name in ("ok-1", "ok-2", "ok-3", "flaky", "xxe-item"):
+    for name in ("ok-1", "ok-2", "ok-3", "flaky", "xxe-item", "after-author"):
         assert name in crawl.articles, sorted(crawl.articles)
     assert "okword1" in crawl.articles["ok-1"]["text"]
 
