@@ -291,7 +291,7 @@ def probe(path: str, count: int) -> dict:
             texts.append(("copy", aid, "\n\n".join([INTROS[0], *paras[1:-1], FOOTERS[0]])))
         else:
             texts.append(("new", None, synthetic_text(rng, VOCAB)))
-    times, found = [], 0
+    times, found, by_kind = [], 0, {"new": [], "copy": []}
     for start in range(0, count, 50):
         with db.atomic():
             for kind, aid, text in texts[start:start + 50]:
@@ -301,11 +301,26 @@ def probe(path: str, count: int) -> dict:
                     new_id = 2_000_000_000 + len(times)
                     finder.add(new_id, text)
                 times.append((time.perf_counter() - t0) * 1000)
+                by_kind[kind].append(times[-1])
                 found += kind == "copy" and hit == aid
     times.sort()
     return {"median_ms": statistics.median(times), "p95_ms": times[int(len(times) * 0.95)],
+            "new_median_ms": statistics.median(by_kind["new"]),
+            "copy_median_ms": statistics.median(by_kind["copy"]),
             "copies_found": found, "copies": count // 10,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    # VmHWM starts afresh at exec; ru_maxrss on Linux is carried over from the parent
+    # (which built the database), so it would overstate the child's peak.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cost(sizes: list[int], probes: int) -> None:
@@ -328,7 +343,8 @@ def cost(sizes: list[int], probes: int) -> None:
             result.update(n=n, bytes_per_article=size / (n + 100 + probes), build_s=built)
             rows.append(result)
             print(f"  n={n:>8,}: check+insert median {result['median_ms']:.2f} ms, "
-                  f"p95 {result['p95_ms']:.2f} ms; lsh_bands {result['bytes_per_article']:.0f} "
+                  f"p95 {result['p95_ms']:.2f} ms (new story {result['new_median_ms']:.2f}, "
+                  f"copy {result['copy_median_ms']:.2f}); lsh_bands {result['bytes_per_article']:.0f} "
                   f"B/article; peak RSS {result['peak_rss_mb']:.0f} MB; copies found "
                   f"{result['copies_found']}/{result['copies']} (build {built:.0f} s)",
                   flush=True)

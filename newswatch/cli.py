@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from datetime import timedelta
 
 from . import __version__, clock
-from .errors import NewswatchError, report
+from .errors import DatabaseError, NewswatchError, report
 
 COMMANDS = ("crawl", "run", "search", "status", "demo", "check", "watch test", "alerts",
             "alerts retry", "alerts backfill", "explain")
@@ -99,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         return dispatch(args) or 0
     except NewswatchError as exc:
         message, code = report(exc)
+        print(message, file=sys.stderr)
+        return code
+    except sqlite3.Error as exc:
+        # A database failure outside the places that report it themselves (disk full,
+        # read-only file): the same message and exit code as DatabaseError.
+        message, code = report(DatabaseError(str(exc)))
         print(message, file=sys.stderr)
         return code
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import clock
 from .db import open_db
+from .errors import DatabaseError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -65,6 +67,8 @@ class PassContext:
         self.db = db
         self.stats: dict[str, RunStats] = {}
         self._store = None
+        self.process = None  # the CrawlerProcess, so that a database failure can stop it
+        self.fatal: Exception | None = None
         # `runs.found` arrives with a later migration; write it when it exists.
         self._runs_found = "found" in {c.name for c in db["runs"].columns}
 
@@ -77,6 +81,27 @@ class PassContext:
 
             self._store = ArticleStore(self)
         return self._store
+
+    def on_failure(self, failure, *args, **kwargs) -> None:
+        if isinstance(failure.value, sqlite3.Error):
+            self.abort(failure.value)
+
+    def abort(self, exc: Exception) -> None:
+        """A database write failed (disk full, read-only file, I/O error). Roll back what
+        the connection still holds (after a failed COMMIT SQLite may leave the transaction
+        open, and later statements would then commit piecemeal), stop the pass, and let
+        run_pass raise DatabaseError: exit 3, nothing sent, the next pass starts over from
+        whole batches."""
+        if self.fatal is None:
+            self.fatal = exc
+            log.error("database error, stopping the pass: %s", exc)
+            if self.process is not None:
+                self.process.stop()
+        try:
+            if self.db.conn.in_transaction:
+                self.db.conn.rollback()
+        except sqlite3.Error:
+            pass
 
     def start_run(self, outlet: Outlet) -> RunStats:
         stats = RunStats(outlet.id)
@@ -96,6 +121,8 @@ class PassContext:
     def finish_run(self, stats: RunStats, status: str, message: str = "") -> None:
         if stats.finished or stats.run_id is None:
             return  # a forced stop already recorded it
+        if self.fatal is not None:
+            return  # the database cannot be written; the next pass marks it interrupted
         stats.finished = True
         ms = int((time.monotonic() - stats.started) * 1000)
         row = {
@@ -152,7 +179,18 @@ class PassContext:
 def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
              verbose: bool = False, deliver: bool = True) -> list[RunStats]:
     """Crawl the given outlets (default: all) once, store what is new, match watches and
-    send the alerts. Returns per-outlet stats. Runs a reactor: once per process."""
+    send the alerts. Returns per-outlet stats. Runs a reactor: once per process.
+    A database that cannot be written (disk full, read-only) raises DatabaseError."""
+    outlets = select_outlets(config, outlet_ids)
+    try:
+        return _run_pass(config, outlets, verbose=verbose, deliver=deliver)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{config.database}: {exc}") from exc
+
+
+def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
+              deliver: bool) -> list[RunStats]:
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     from spiders.outlet import OutletSpider
@@ -160,7 +198,6 @@ def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
 
     from . import alerts
 
-    outlets = select_outlets(config, outlet_ids)
     db = open_db(config.database)
     # Callers hold the outlets' pass locks, so a 'running' row of these outlets belongs to
     # a pass that was killed (SIGKILL, power loss): record it as interrupted.
@@ -181,19 +218,29 @@ def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
         # Per-outlet settings ride on a subclass: Scrapy reads them per crawler.
         spidercls = type(f"OutletSpider_{outlet.id}", (OutletSpider,), {
             "custom_settings": {"ROBOTSTXT_OBEY": outlet.obey_robots}})
-        process.crawl(spidercls, outlet=outlet, ctx=ctx)
+        crawler = process.create_crawler(spidercls)
+        # A database error in a callback or pipeline stops the pass (Scrapy would log it
+        # and go on, losing the batch silently).
+        crawler.signals.connect(ctx.on_failure, signal=signals.item_error)
+        crawler.signals.connect(ctx.on_failure, signal=signals.spider_error)
+        process.crawl(crawler, outlet=outlet, ctx=ctx)
+    ctx.process = process
     stopper = _Stopper(process, ctx)
     stopper.install()
     try:
         process.start(install_signal_handlers=False)
     finally:
         stopper.uninstall()
-        ctx.store.flush()
-        ctx.finish_unfinished("the pass ended before its spider closed")
+        if ctx.fatal is None:
+            ctx.store.flush()
+            ctx.finish_unfinished("the pass ended before its spider closed")
         pool = getattr(ctx, "_extractor_pool", None)
         if pool is not None:
             pool.close()
 
+    if ctx.fatal is not None:
+        db.close()
+        raise DatabaseError(f"{config.database}: {ctx.fatal}") from ctx.fatal
     results = list(ctx.stats.values())
     if deliver and not stopper.signalled:
         # After a signal, delivery waits for the next pass or the daemon's flush: an SMTP

@@ -356,7 +356,9 @@ def _to_utc(value: str, tz: str) -> str | None:
             dt = parsedate_to_datetime(value)
         except Exception:
             dt = None
-    if dt is None:
+    if dt is None and len(value) <= 64:
+        # dateparser is superlinear in its input (a 50 KB meta value took 20 s); a real
+        # date string is a few dozen characters.
         try:
             import dateparser
 

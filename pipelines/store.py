@@ -4,6 +4,7 @@ point leaves either the whole batch or none of it (see ARCHITECTURE.md, crash sa
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from newswatch import alerts, clock, templates
@@ -96,14 +97,20 @@ class ArticleStore:
         else:
             batch = [i for i in self.buffer if i["outlet"] == outlet]
             self.buffer = [i for i in self.buffer if i["outlet"] != outlet]
-        if not batch:
-            return
+        if not batch or getattr(self.ctx, "fatal", None) is not None:
+            return  # after a database error the pass is stopping; these are fetched again
         config = self.ctx.config
-        with self.db.atomic():
-            for item in batch:
-                self._write(item)
-            self._refilter(batch)
-            alerts.match_pending(self.db, config)
+        try:
+            with self.db.atomic():
+                for item in batch:
+                    self._write(item)
+                self._refilter(batch)
+                alerts.match_pending(self.db, config)
+        except sqlite3.Error as exc:
+            # Disk full, read-only, I/O error: nothing of this batch is stored (its URLs are
+            # still unknown, so the next pass fetches them again) and the pass stops, loudly.
+            self.ctx.abort(exc)
+            return
         # Newly learned template blocks apply to the next pages of this pass.
         self._templates.clear()
 

@@ -106,6 +106,10 @@ class ConditionalGetMiddleware:
         pending, self.pending = self.pending, {}
         if db is None or not pending:
             return
+        if getattr(getattr(spider or self.crawler.spider, "ctx", None), "fatal", None):
+            # The pass stopped on a database error: its articles were not stored, so no
+            # validator may be either (a 304 next time would hide those articles).
+            return
         clean = reason == "finished" and not self.transient_failure
         with db.atomic():
             for row in pending.values():
