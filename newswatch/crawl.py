@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newswatch.crawl")
 
+DEDUP_WINDOW_DAYS = 30  # copies are looked for among stories of the last 30 days
+
 # SIGTERM/SIGINT: Scrapy's graceful stop waits for in-flight downloads (up to the download
 # timeout). After STOP_GRACE seconds we stop harder: store what was extracted, mark the runs
 # 'interrupted' and exit, so that a daemon stopping within 10 s never leaves a run
@@ -242,12 +244,26 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
         db.close()
         raise DatabaseError(f"{config.database}: {ctx.fatal}") from ctx.fatal
     results = list(ctx.stats.values())
+    prune(db)
     if deliver and not stopper.signalled:
         # After a signal, delivery waits for the next pass or the daemon's flush: an SMTP
         # timeout must not hold up a stop.
         alerts.flush(db, config)
     db.close()
     return results
+
+
+def prune(db) -> None:
+    """Keep the working tables flat over months: near-duplicate bands and one-page template
+    blocks older than the dedup window go (stored articles are never pruned)."""
+    from datetime import timedelta
+
+    from . import dedup, templates
+
+    cutoff = clock.now() - timedelta(days=DEDUP_WINDOW_DAYS)
+    with db.atomic():
+        dedup.prune(db, cutoff)
+        templates.prune(db, clock.to_iso(cutoff))
 
 
 def select_outlets(config: Config, outlet_ids: list[str] | None) -> list[Outlet]:
