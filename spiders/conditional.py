@@ -20,6 +20,8 @@ RetryMiddleware (550) never sees a 304. HttpErrorMiddleware (a spider middleware
 
 from __future__ import annotations
 
+import sqlite3
+
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
@@ -106,11 +108,25 @@ class ConditionalGetMiddleware:
         pending, self.pending = self.pending, {}
         if db is None or not pending:
             return
-        if getattr(getattr(spider or self.crawler.spider, "ctx", None), "fatal", None):
+        spider = spider or self.crawler.spider
+        ctx = getattr(spider, "ctx", None)
+        if ctx is not None:
+            # Validators only after this outlet's articles are stored: a 304 next time must
+            # never hide an article that is still in a buffer.
+            ctx.store.flush(spider.outlet.id)
+        if getattr(ctx, "fatal", None):
             # The pass stopped on a database error: its articles were not stored, so no
             # validator may be either (a 304 next time would hide those articles).
             return
         clean = reason == "finished" and not self.transient_failure
+        try:
+            self._save(db, pending, clean)
+        except sqlite3.Error as exc:
+            if ctx is None:
+                raise
+            ctx.abort(exc)
+
+    def _save(self, db, pending: dict, clean: bool) -> None:
         with db.atomic():
             for row in pending.values():
                 if row.pop("_touch", False):
