@@ -9,19 +9,12 @@ from scrapy.exceptions import DropItem
 from newswatch.dedup import content_hash
 from newswatch.urls import choose_canonical
 
+from .base import OutletPipeline
 
-class DedupePipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def open_spider(self, spider=None):
-        spider = spider or self.crawler.spider
-        self.store = spider.ctx.store
-        self.hosts = spider.hosts
+class DedupePipeline(OutletPipeline):
+    def opened(self) -> None:
+        self.hosts = self.spider.hosts
 
     async def process_item(self, item, spider=None):
         article = item["article"]

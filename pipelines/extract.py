@@ -10,20 +10,12 @@ from scrapy.exceptions import DropItem
 from newswatch.extract import extract_article
 from newswatch.workers import ExtractorPool
 
+from .base import OutletPipeline
 
-class ExtractPipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def open_spider(self, spider=None):
-        spider = spider or self.crawler.spider
-        self.ctx = spider.ctx
-        self.outlet = spider.outlet
-        self.stats = spider.stats_
+class ExtractPipeline(OutletPipeline):
+    def opened(self) -> None:
+        self.stats = self.spider.stats_
         self.pool = ExtractorPool.shared(self.ctx)
 
     async def process_item(self, item, spider=None):

@@ -10,6 +10,8 @@ import time
 from newswatch import alerts, clock, templates
 from newswatch.dedup import DuplicateFinder, content_hash
 
+from .base import OutletPipeline
+
 BATCH_SIZE = 50
 BATCH_SECONDS = 2.0
 # Until an outlet has this many pages behind it, its template blocks are not known yet: its
@@ -191,23 +193,11 @@ class ArticleStore:
              "length": len(article.text)}, pk="url")
 
 
-class StorePipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def open_spider(self, spider=None):
-        spider = spider or self.crawler.spider
-        self.store = spider.ctx.store
-
+class StorePipeline(OutletPipeline):
     async def process_item(self, item, spider=None):
         self.store.add(item)
         return {"url": item["url"], "outlet": item["outlet"]}
 
     def close_spider(self, spider=None):
-        spider = spider or self.crawler.spider
-        self.store.flush(spider.outlet.id)
+        self.store.flush(self.outlet.id)
 
