@@ -105,6 +105,20 @@ class PassContext:
         except sqlite3.Error:
             pass
 
+    def write(self, fn, *args, **kwargs) -> bool:
+        """Run `fn` in one write transaction. A database failure (disk full, read-only)
+        stops the pass through `abort` instead of surfacing as a traceback inside a Scrapy
+        callback; after one, nothing more is written."""
+        if self.fatal is not None:
+            return False
+        try:
+            with self.db.atomic():
+                fn(*args, **kwargs)
+        except sqlite3.Error as exc:
+            self.abort(exc)
+            return False
+        return True
+
     def start_run(self, outlet: Outlet) -> RunStats:
         stats = RunStats(outlet.id)
         with self.db.atomic():
@@ -135,12 +149,8 @@ class PassContext:
         }
         if self._runs_found:
             row["found"] = stats.found  # health: discovery finding no links
-        with self.db.atomic():
-            self.db["runs"].update(stats.run_id, row)
-            if status == "ok":
-                self.db.execute(
-                    "UPDATE outlets SET first_pass_done = coalesce(first_pass_done, ?) WHERE id = ?",
-                    [clock.now_iso(), stats.outlet])
+        if not self.write(self._record_finish, stats, row, status):
+            return
         log.info("pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
                  "errors=%d ms=%d", stats.outlet, status, stats.found, stats.new,
                  stats.updated, stats.duplicates, stats.errors, ms,
@@ -149,6 +159,13 @@ class PassContext:
                                     "updated": stats.updated,
                                     "duplicates": stats.duplicates,
                                     "errors": stats.errors, "ms": ms}})
+
+    def _record_finish(self, stats: RunStats, row: dict, status: str) -> None:
+        self.db["runs"].update(stats.run_id, row)
+        if status == "ok":
+            self.db.execute(
+                "UPDATE outlets SET first_pass_done = coalesce(first_pass_done, ?) WHERE id = ?",
+                [clock.now_iso(), stats.outlet])
 
     def finish_unfinished(self, message: str) -> None:
         for stats in self.stats.values():

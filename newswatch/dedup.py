@@ -30,7 +30,6 @@ import zlib
 from datetime import datetime, timedelta
 
 import numpy as np
-from datasketch import MinHash
 
 from . import clock
 
@@ -76,13 +75,26 @@ def shingles(words: list[str]) -> np.ndarray:
     return np.unique(acc)
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32",
-                    hashfunc=lambda value: value)
+_TEMPLATE = []  # the seeded MinHash, built on first use
+
+
+def _identity(value):
+    return value
+
+
+def _template():
+    # datasketch imports scipy (about 0.5 s): only passes that store an article pay it.
+    if not _TEMPLATE:
+        from datasketch import MinHash
+
+        _TEMPLATE.append(MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32",
+                                 hashfunc=_identity))
+    return _TEMPLATE[0]
 
 
 def signature(shingle_hashes: np.ndarray) -> np.ndarray:
     """MinHash signature (NUM_PERM values) of a shingle-hash set."""
-    m = _TEMPLATE.copy()
+    m = _template().copy()
     m.update_batch(shingle_hashes.tolist())
     return m.hashvalues
 

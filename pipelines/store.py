@@ -58,20 +58,21 @@ class ArticleStore:
 
     def record_fetch(self, url: str, outlet: str, status: int | None, *, error: str | None = None,
                      article_id: int | None = None, length: int | None = None) -> None:
-        with self.db.atomic():
-            self.db["fetches"].upsert(
-                {"url": url, "outlet": outlet, "fetched": clock.now_iso(), "status": status,
-                 "error": error, "article_id": article_id, "length": length}, pk="url")
+        self.ctx.write(self.db["fetches"].upsert,
+                       {"url": url, "outlet": outlet, "fetched": clock.now_iso(),
+                        "status": status, "error": error, "article_id": article_id,
+                        "length": length}, pk="url")
 
     def touch(self, article_id: int | None, item: dict) -> None:
-        if article_id is None:
-            return
-        with self.db.atomic():
-            self.db.execute("UPDATE articles SET last_seen = ?, status = ? WHERE id = ?",
-                            [item["fetched"], item["status"], article_id])
-            for alias in item.get("aliases", ()):
-                self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
-                                              ignore=True)
+        if article_id is not None:
+            self.ctx.write(self._touch, article_id, item)
+
+    def _touch(self, article_id: int, item: dict) -> None:
+        self.db.execute("UPDATE articles SET last_seen = ?, status = ? WHERE id = ?",
+                        [item["fetched"], item["status"], article_id])
+        for alias in item.get("aliases", ()):
+            self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
+                                          ignore=True)
 
     def warm(self, outlet: str) -> bool:
         if outlet not in self._warm:

@@ -163,9 +163,11 @@ def test_two_outlets_on_different_schedules_run_on_their_own(tmp_path, farm):
     counts = dict(db_rows(tmp_path, "SELECT outlet, count(*) FROM runs GROUP BY outlet"))
     # 19 s: gen0 at start + every 4 s (4-5 fires), gen1 at start + every 9 s (2-3 fires);
     # a pass takes a few seconds, so a fire during a pass coalesces into the next run.
+    # Cron's */9 over a 60-unit field fires at 0, 9, ... 54 and again at 0 (a 6 s gap), so
+    # a 19 s window can hold three fires plus the run at start.
     assert 3 <= counts["gen0"] <= 6, counts
-    assert 2 <= counts["gen1"] <= 3, counts
-    assert counts["gen0"] > counts["gen1"]
+    assert 2 <= counts["gen1"] <= 4, counts
+    assert counts["gen0"] > counts["gen1"], counts
 
 
 def test_status_shows_a_failing_outlets_error_streak(tmp_path, farm):
