@@ -74,6 +74,9 @@ def setup_logging(verbose: bool, fmt: str) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        # Scrapy resets its loggers' levels when a crawl starts: its chatter is filtered here.
+        handler.addFilter(quiet_libraries)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -81,6 +84,14 @@ def setup_logging(verbose: bool, fmt: str) -> None:
         for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "apscheduler",
                       "filelock", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+LIBRARIES = ("scrapy", "twisted", "py.warnings", "trafilatura", "htmldate", "courlan",
+             "filelock", "asyncio", "apscheduler")
+
+
+def quiet_libraries(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith(LIBRARIES)
 
 
 class JsonFormatter(logging.Formatter):

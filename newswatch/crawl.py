@@ -227,7 +227,7 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
         # Recover anything a killed pass stored but did not match.
         alerts.match_pending(db, config)
 
-    process = CrawlerProcess(crawl_settings(config, verbose=verbose), install_root_handler=False)
+    process = CrawlerProcess(crawl_settings(config, verbose=verbose))
     if not verbose:
         # Scrapy's logging setup (dictConfig) sets its loggers back to DEBUG: its own
         # chatter stays at WARNING unless --verbose.

@@ -45,6 +45,7 @@ def crawl_settings(config, *, verbose: bool = False) -> dict:
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
         "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # newswatch's own handler (cli.setup_logging)
         # Only http(s): a redirect or link to file://, data:, ftp:// or s3:// fetches nothing.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "ITEM_PIPELINES": ITEM_PIPELINES,
