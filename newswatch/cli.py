@@ -13,9 +13,6 @@ from datetime import timedelta
 from . import __version__, clock
 from .errors import DatabaseError, NewswatchError, report
 
-COMMANDS = ("crawl", "run", "search", "status", "demo", "check", "watch test", "alerts",
-            "alerts retry", "alerts backfill", "explain")
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -181,13 +178,17 @@ def cmd_search(db, args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    print_articles(rows)
+    print(f"{len(rows)} result{'s' if len(rows) != 1 else ''}")
+    return 0
+
+
+def print_articles(rows: list[dict]) -> None:
     for row in rows:
         print(f"{(row.get('published') or '')[:10]:10}  {row['outlet']:12}  {row['title']}")
         print(f"{'':10}  {row['url']}")
         if row.get("snippet"):
             print(f"{'':10}  {row['snippet']}")
-    print(f"{len(rows)} result{'s' if len(rows) != 1 else ''}")
-    return 0
 
 
 def cmd_watch_test(db, args) -> int:
@@ -195,11 +196,7 @@ def cmd_watch_test(db, args) -> int:
     from .query import compile_query
 
     rows = watch_test(db, compile_query(args.query), limit=args.limit)
-    for row in rows:
-        print(f"{(row.get('published') or '')[:10]:10}  {row['outlet']:12}  {row['title']}")
-        print(f"{'':10}  {row['url']}")
-        if row.get("snippet"):
-            print(f"{'':10}  {row['snippet']}")
+    print_articles(rows)
     print(f"{len(rows)} stored article{'s' if len(rows) != 1 else ''} would match")
     return 0
 
