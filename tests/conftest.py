@@ -2,35 +2,28 @@
 
 - `site`: the fixture news site (newswatch.demosite) in a subprocess that prints its ports,
   serving a copy of the bundled content that a test may edit between passes.
-- `smtp`: a real aiosmtpd SMTP server on a pre-picked free port of 127.0.0.1.
+- `smtp`: a real aiosmtpd SMTP server on a pre-picked free port of 127.0.0.1 (tests/smtp.py).
 - `newswatch`: runs the real CLI (`python -m newswatch`) in a subprocess.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from smtp import SmtpServer
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "newswatch" / "demosite" / "content"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -74,39 +67,11 @@ def site(tmp_path):
     stop(s.process)
 
 
-class Recorder:
-    def __init__(self):
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.original_content or envelope.content,
-                                       policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        return "250 OK"
-
-
-@dataclass
-class Smtp:
-    host: str
-    port: int
-    handler: Recorder
-    controller: object = field(repr=False)
-
-    @property
-    def messages(self):
-        return [m for _, m in self.handler.messages]
-
-
 @pytest.fixture
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    handler = Recorder()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield Smtp("127.0.0.1", port, handler, controller)
-    controller.stop()
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 DEFAULT_WATCHES = """
@@ -116,7 +81,7 @@ query = 'Lavrov AND ("North Korea" OR Pyongyang)'
 """
 
 
-def write_config(tmp_path: Path, site: Site, *, smtp: Smtp | None = None,
+def write_config(tmp_path: Path, site: Site, *, smtp: SmtpServer | None = None,
                  watches: str = DEFAULT_WATCHES, extra: str = "", outlet_extra: str = "") -> Path:
     mail = 'outbox_dir = "outbox"'
     if smtp is not None:

@@ -80,7 +80,7 @@ def reference(tmp_path, site, smtp):
     ref = snapshot(config)
     ref["subjects"] = sorted(str(m["Subject"]) for m in smtp.messages)
     assert ref["urls"] and ref["alerts"] and ref["subjects"]
-    smtp.handler.messages.clear()
+    smtp.handler.received.clear()
     return ref
 
 
