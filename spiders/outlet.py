@@ -6,6 +6,7 @@ Discovery (feeds, sitemaps, listing pages) is parsed by the pure functions in
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import scrapy
@@ -35,6 +36,10 @@ class OutletSpider(scrapy.Spider):
         self._seen: set[str] = set()  # discovered in this pass
 
     async def start(self):
+        # The run's clock starts when the engine asks for requests: Scrapy's component
+        # setup before it (loading download handlers, middlewares) is process start-up,
+        # paid once per process whatever the outlet does, and timed by the caller.
+        self.stats_.started = time.monotonic()
         for kind, urls in (("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps),
                            ("page", self.outlet.pages)):
             for url in urls:
