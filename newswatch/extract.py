@@ -71,27 +71,30 @@ _META_CHARSET = re.compile(
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.I)
 
 
-def decode_html(data: bytes) -> str:
-    """Bytes to text: BOM, then the charset the page declares (meta tag or XML prolog),
-    then strict UTF-8, then charset detection."""
+def decode_html(data: bytes, declared: str | None = None) -> str:
+    """Bytes to text as browsers do: BOM, then the charset of the HTTP Content-Type header
+    (`declared`), then the one the page declares (meta tag or XML prolog), then strict
+    UTF-8, then charset detection."""
     import codecs
 
     for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
                      (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return data.decode(enc, errors="replace").lstrip("\ufeff")
+    candidates = [declared.encode("ascii", "ignore")] if declared else []
     head = data[:8192]
     m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     if m:
-        enc = m.group(1).decode("ascii", "ignore").lower()
+        candidates.append(m.group(1))
+    for raw in candidates:
+        enc = raw.decode("ascii", "ignore").strip().lower()
         try:
             codecs.lookup(enc)
         except LookupError:
-            enc = ""
-        if enc:
-            if enc in ("iso-8859-1", "latin-1", "us-ascii", "ascii"):
-                enc = "cp1252"  # what browsers do
-            return data.decode(enc, errors="replace")
+            continue
+        if enc in ("iso-8859-1", "latin-1", "us-ascii", "ascii"):
+            enc = "cp1252"  # what browsers do
+        return data.decode(enc, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -678,7 +681,7 @@ def extract_article(html: str | bytes, url: str, outlet: str | None = None, *,
 
 
 def _extract(html, url, outlet, drop, templates, feed_title, feed_published,
-             sitemap_published, first_seen, tz) -> Article:
+             sitemap_published, first_seen, tz, encoding=None) -> Article:
     if html is None:
         return Article(ok=False, reason="empty document")
     if isinstance(html, (bytes, bytearray, memoryview)):
@@ -687,7 +690,7 @@ def _extract(html, url, outlet, drop, templates, feed_title, feed_published,
             return Article(ok=False, reason="empty document")
         if data[:4] in (b"%PDF", b"\x89PNG", b"GIF8", b"PK\x03\x04") or data[:3] == b"\xff\xd8\xff":
             return Article(ok=False, reason="not text (binary content)")
-        html = decode_html(data)
+        html = decode_html(data, encoding)
     if not isinstance(html, str):
         return Article(ok=False, reason="not text")
     reason = _not_text_reason(html)
