@@ -28,6 +28,7 @@ import re
 import unicodedata
 import zlib
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
@@ -123,6 +124,29 @@ def is_near_duplicate(text_a: str, text_b: str) -> bool:
     return jac >= JACCARD or cont >= CONTAINMENT
 
 
+class Sketch(NamedTuple):
+    """What identity needs of one text, computed once (in an extraction worker, so that the
+    crawl's single thread only looks it up): the exact hash, and for texts of at least
+    MIN_WORDS words the shingle set and the LSH buckets."""
+
+    content_hash: str
+    shingles: np.ndarray | None
+    buckets: list[bytes] | None
+
+
+def sketch(text: str | None) -> Sketch:
+    norm = normalise_text(text)
+    digest = hashlib.sha1(norm.encode("utf-8")).hexdigest()
+    words = norm.split()
+    if len(words) < MIN_WORDS:
+        return Sketch(digest, None, None)
+    sh = shingles(words)
+    return Sketch(digest, sh, buckets(signature(sh)))
+
+
+_EMPTY_HASH = hashlib.sha1(b"").hexdigest()
+
+
 def _day(when) -> str:
     if isinstance(when, datetime):
         return clock.to_iso(when)[:10]
@@ -139,21 +163,15 @@ class DuplicateFinder:
     def __init__(self, db, window_days: int = DEFAULT_WINDOW_DAYS):
         self.db = db
         self.window_days = window_days
-        self._last: tuple[str, np.ndarray | None, list[bytes] | None] | None = None
+        self._last: tuple[str, Sketch] | None = None
 
-    # -- sketches -------------------------------------------------------------------
-
-    def _sketch(self, text: str) -> tuple[str, np.ndarray | None, list[bytes] | None]:
-        norm = normalise_text(text)
-        if self._last is not None and self._last[0] == norm:
-            return self._last  # find() then add() of the same text: sketch once
-        words = norm.split()
-        if len(words) < MIN_WORDS:
-            result = (norm, None, None)
-        else:
-            sh = shingles(words)
-            result = (norm, sh, buckets(signature(sh)))
-        self._last = result
+    def _sketch(self, text: str, given: Sketch | None) -> Sketch:
+        if given is not None:
+            return given
+        if self._last is not None and self._last[0] is text:
+            return self._last[1]  # find() then add() of the same text: sketch once
+        result = sketch(text)
+        self._last = (text, result)
         return result
 
     def _cutoff(self) -> str:
@@ -174,26 +192,27 @@ class DuplicateFinder:
 
     # -- public ---------------------------------------------------------------------
 
-    def find(self, text: str) -> int | None:
-        norm, sh, bks = self._sketch(text)
-        if not norm:
+    def find(self, text: str, given: Sketch | None = None) -> int | None:
+        """`given`: the text's sketch when the caller has it (see `sketch`)."""
+        digest, sh, bks = self._sketch(text, given)
+        if digest == _EMPTY_HASH:
             return None  # no words, no identity (an extraction that found nothing)
         cutoff_iso = clock.to_iso(clock.now() - timedelta(days=self.window_days))
         row = self.db.execute(
             "SELECT id FROM articles WHERE content_hash = ? AND first_seen >= ? "
-            "ORDER BY id LIMIT 1",
-            [hashlib.sha1(norm.encode("utf-8")).hexdigest(), cutoff_iso]).fetchone()
+            "ORDER BY id LIMIT 1", [digest, cutoff_iso]).fetchone()
         if row:
             return self._root(row[0])
         if bks is None:
             return None
-        cutoff = self._cutoff()
-        ids: set[int] = set()
-        for band, bucket in enumerate(bks):
-            for (article_id,) in self.db.execute(
-                    "SELECT article_id FROM lsh_bands WHERE band = ? AND bucket = ? "
-                    "AND added >= ?", [band, bucket, cutoff]):
-                ids.add(article_id)
+        # All bands in one query; CROSS JOIN keeps SQLite on the (band, bucket) key
+        # instead of scanning the window through the `added` index.
+        pairs = ",".join("(?, ?)" for _ in bks)
+        args: list = [x for band, bucket in enumerate(bks) for x in (band, bucket)]
+        ids = {article_id for (article_id,) in self.db.execute(
+            f"SELECT l.article_id FROM (VALUES {pairs}) AS q CROSS JOIN lsh_bands l "
+            "ON l.band = q.column1 AND l.bucket = q.column2 WHERE l.added >= ?",
+            [*args, self._cutoff()])}
         originals: list[int] = []
         for article_id in sorted(ids)[:MAX_CANDIDATES]:
             found = self.db.execute("SELECT text FROM articles WHERE id = ?",
@@ -208,8 +227,8 @@ class DuplicateFinder:
                 originals.append(self._root(article_id))
         return min(originals) if originals else None
 
-    def add(self, article_id: int, text: str) -> None:
-        _norm, _sh, bks = self._sketch(text)
+    def add(self, article_id: int, text: str, given: Sketch | None = None) -> None:
+        _digest, _sh, bks = self._sketch(text, given)
         if bks is None:
             return
         day = _day(clock.now())

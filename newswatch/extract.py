@@ -622,6 +622,83 @@ def _p_text(tree) -> int:
     return sum(len(p.text_content()) for p in tree.iter("p"))
 
 
+def _shape(el) -> tuple:
+    """Where a <p> sits: its own and its three nearest ancestors' tag and class."""
+    out = []
+    for x in (el, *el.iterancestors()):
+        out.append((x.tag, x.get("class") or ""))
+        if len(out) == 4:
+            break
+    return tuple(out)
+
+
+def _has_code(el) -> bool:
+    return any(x.tag in ("script", "style", "noscript", "template") for x in el.iterdescendants())
+
+
+def _add_same_shape(tree, pars: list[str]) -> list[str]:
+    """Body text split over several containers (ads or link blocks in between): a <p>
+    shaped exactly like at least two of the body's own <p> (same tag/class path) is body
+    text too; it is inserted at its place in the page."""
+    where: dict[int, int] = {}  # body paragraph index -> position among the page's <p>
+    index = {}
+    for i, p in enumerate(pars):
+        index.setdefault(_norm(p), i)
+    ps = []
+    shapes: Counter = Counter()
+    for el in tree.iter("p"):
+        n = _norm(el.text_content())
+        ps.append((el, n))
+        i = index.get(n)
+        if n and i is not None and i not in where:
+            where[i] = len(ps) - 1
+            shapes[_shape(el)] += 1
+    # an unstyled <p> in an unstyled container says nothing about where it sits
+    body_shapes = {s for s, c in shapes.items() if c >= 2 and (s[0][1] or s[1][1])}
+    if not body_shapes:
+        return pars
+    seen = set(index)
+    body = _norm("\n".join(pars))
+    extra: list[tuple[int, str]] = []
+    lo, hi = min(where.values()), max(where.values())
+    for pos, (el, n) in enumerate(ps[lo:hi], lo):
+        if (n and n not in seen and _shape(el) in body_shapes and n not in body
+                and _contained(n, body) < 0.5 and not _has_code(el)):
+            seen.add(n)
+            extra.append((pos, _clean(el.text_content())))
+    if not extra:
+        return pars
+    out: list[str] = []
+    k = 0
+    for i, p in enumerate(pars):
+        if i in where:
+            while k < len(extra) and extra[k][0] < where[i]:
+                out.append(extra[k][1])
+                k += 1
+        out.append(p)
+    out.extend(t for _, t in extra[k:])
+    return out
+
+
+_CARD = ("//a[(.//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6) "
+         "and (.//img or .//picture or .//p)]")
+
+
+def _drop_link_cards(tree, pars: list[str]) -> list[str]:
+    """A link holding both a heading and a picture or paragraph is a teaser card for another
+    story: body paragraphs found inside one are dropped."""
+    cards = [f" {n} " for n in (_norm(a.text_content()) for a in tree.xpath(_CARD)) if n]
+    if not cards:
+        return pars
+    out = []
+    for p in pars:
+        n = _norm(p)
+        if len(n) >= 20 and any(f" {n} " in c for c in cards):
+            continue
+        out.append(p)
+    return out
+
+
 def _choose_body(tree, url: str, arts: list[dict], title_norm: str = "") -> tuple[list[str], str, list[str]]:
     raw = _paragraphs(_traf(tree, url, favor_precision=True))
     # the headline repeated on top is not evidence about the body
@@ -650,7 +727,10 @@ def _choose_body(tree, url: str, arts: list[dict], title_norm: str = "") -> tupl
             prose = _json_prose(tree)
             if len(prose) >= 3 * max(1, len(precise)):
                 body, source = prose, "json"
-    return _paragraphs(body), source, raw
+    pars = _paragraphs(body)
+    if source in ("precision", "recall"):
+        pars = _add_same_shape(tree, pars)
+    return _drop_link_cards(tree, pars), source, raw
 
 
 def _drop_selectors(tree, drop: Sequence[str]) -> None:
@@ -669,11 +749,12 @@ def _drop_selectors(tree, drop: Sequence[str]) -> None:
 def extract_article(html: str | bytes, url: str, outlet: str | None = None, *,
                     drop: Sequence[str] = (), templates=None, feed_title=None,
                     feed_published=None, sitemap_published=None, first_seen=None,
-                    outlet_timezone: str = "UTC") -> Article:
-    """Title, text and metadata of one article page. Never raises."""
+                    outlet_timezone: str = "UTC", encoding: str | None = None) -> Article:
+    """Title, text and metadata of one article page (text, or bytes with the charset of the
+    HTTP header in `encoding`). Never raises."""
     try:
         return _extract(html, url, outlet, drop, templates, feed_title, feed_published,
-                        sitemap_published, first_seen, outlet_timezone)
+                        sitemap_published, first_seen, outlet_timezone, encoding)
     except RecursionError:
         return Article(ok=False, reason="document too deeply nested")
     except Exception as exc:  # the crawler must go on; the reason is logged and stored

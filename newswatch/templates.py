@@ -87,15 +87,24 @@ class TemplateModel:
         return len(self.fingerprints)
 
 
-def learn(db, outlet: str, url: str, paragraphs: Iterable[str]) -> bool:
-    """Count each distinct block of one page once. Returns False (and changes nothing) when
-    this (outlet, url) was already counted."""
-    now = clock.now_iso()
-    blocks: dict[str, str] = {}
+def blocks(paragraphs: Iterable[str]) -> dict[str, str]:
+    """The distinct blocks of one page: fingerprint -> sample text (what `learn` counts)."""
+    found: dict[str, str] = {}
     for p in paragraphs:
         fp = fingerprint(p)
-        if fp is not None and fp not in blocks:
-            blocks[fp] = p[:300]
+        if fp is not None and fp not in found:
+            found[fp] = p[:300]
+    return found
+
+
+def learn(db, outlet: str, url: str, paragraphs: Iterable[str] = (), *,
+          page_blocks: dict[str, str] | None = None) -> bool:
+    """Count each distinct block of one page once (`page_blocks`: `blocks(paragraphs)`
+    computed beforehand, e.g. in an extraction worker). Returns False (and changes
+    nothing) when this (outlet, url) was already counted."""
+    now = clock.now_iso()
+    if page_blocks is None:
+        page_blocks = blocks(paragraphs)
     with db.atomic():  # one transaction (a savepoint inside the store batch)
         cur = db.execute("INSERT OR IGNORE INTO template_pages(outlet, url) VALUES (?, ?)",
                          [outlet, url])
@@ -105,7 +114,7 @@ def learn(db, outlet: str, url: str, paragraphs: Iterable[str]) -> bool:
             "INSERT INTO template_blocks(outlet, fingerprint, pages, last_seen, sample) "
             "VALUES (?, ?, 1, ?, ?) ON CONFLICT(outlet, fingerprint) DO UPDATE SET "
             "pages = pages + 1, last_seen = excluded.last_seen",
-            [(outlet, fp, now, sample) for fp, sample in blocks.items()])
+            [(outlet, fp, now, sample) for fp, sample in page_blocks.items()])
     return True
 
 

@@ -22,7 +22,8 @@ class DedupePipeline(OutletPipeline):
         if url != item["url"]:
             item.setdefault("aliases", []).append(item["url"])
             item["url"] = url
-        item["content_hash"] = content_hash(article.text)
+        sketch = item.get("sketch")
+        item["content_hash"] = sketch.content_hash if sketch else content_hash(article.text)
         known = self.store.lookup(url)
         if known is not None:
             if known["content_hash"] == item["content_hash"]:

@@ -1,5 +1,7 @@
 """ExtractPipeline: HTML in, article text and metadata out (newswatch.extract), computed in
-worker processes so that the event loop keeps downloading while pages are parsed."""
+worker processes so that the event loop keeps downloading while pages are parsed. The
+workers also compute the keys the later stages look the article up by
+(newswatch.analysis): content hash, near-duplicate sketch, template blocks."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import asyncio
 
 from scrapy.exceptions import DropItem
 
-from newswatch.extract import extract_article
+from newswatch.analysis import analyse_page
 from newswatch.workers import ExtractorPool
 
 from .base import OutletPipeline
@@ -29,20 +31,24 @@ class ExtractPipeline(OutletPipeline):
             "sitemap_published": item.get("sitemap_published"),
             "first_seen": item["fetched"],
             "outlet_timezone": self.outlet.timezone,
+            "encoding": item.pop("encoding", None),
         }
         html = item.pop("html")
         try:
-            article = await asyncio.wrap_future(
-                self.pool.submit(extract_article, html, item["fetched_url"], **kwargs))
+            analysis = await asyncio.wrap_future(
+                self.pool.submit(analyse_page, html, item["fetched_url"], **kwargs))
         except Exception as exc:  # a crashed or hung worker (WorkerCrashed, WorkerTimeout):
             # this page fails, the pass goes on
             article = None
             reason = f"extraction failed: {type(exc).__name__}: {exc}"
         else:
+            article = analysis.article
             reason = article.reason
         if article is None or not article.ok:
             self.stats.error(f"{item['fetched_url']}: {reason}")
             self.ctx.store.record_fetch(item["url"], self.outlet.id, item["status"], error=reason)
             raise DropItem(reason, log_level="INFO")
         item["article"] = article
+        item["sketch"] = analysis.sketch
+        item["blocks"] = analysis.blocks
         return item

@@ -11,6 +11,7 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from w3lib.encoding import http_content_type_encoding
 
 from newswatch import clock
 from newswatch.feeds import extract_links, parse_feed, parse_sitemap
@@ -120,7 +121,11 @@ class OutletSpider(scrapy.Spider):
             "url": canonical,
             "fetched_url": response.url,
             "status": response.status,
-            "html": response.text,
+            # Bytes and the header's charset: decoding happens in the extraction worker,
+            # not on the crawl's one thread.
+            "html": response.body,
+            "encoding": http_content_type_encoding(
+                (response.headers.get(b"Content-Type") or b"").decode("latin-1")),
             "fetched": clock.now_iso(),
             "feed_title": hints.get("title") if hints.get("source") == "feed" else None,
             "feed_published": hints.get("published") if hints.get("source") == "feed" else None,

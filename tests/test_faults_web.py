@@ -52,7 +52,8 @@ JAPANESE = ("ラブロフ外相は金曜日、平壌に到着し、三日間の�
 ARTICLE_PATHS = [
     "/a/ok-1", "/a/ok-2", "/a/flaky", "/a/down", "/a/slow", "/a/stall", "/a/huge",
     "/a/huge-chunked", "/a/gzip-bomb", "/a/deflate-bomb", "/a/loop", "/a/chain-0", "/a/pdf",
-    "/a/png", "/a/pdf-as-html", "/a/gzip-as-html", "/a/bad-utf8", "/a/cp1251", "/a/sjis",
+    "/a/png", "/a/pdf-as-html", "/a/gzip-as-html", "/a/bad-utf8", "/a/cp1251", "/a/cp1251-header",
+    "/a/sjis",
     "/a/empty", "/a/deep", "/a/to-trap", "/a/to-file", "/a/to-localhost", "/a/meta-to-trap",
 ]
 
@@ -98,6 +99,11 @@ def serve_herald(a: HostileServer, trap: HostileServer, secret_file: Path) -> No
     a.route("/a/cp1251", Reply(200, article_html(
         "Лавров в Пхеньяне", [RUSSIAN, RUSSIAN[::-1], RUSSIAN, RUSSIAN],
         head='<meta charset="windows-1251">').encode("cp1251"), content_type="text/html"))
+    # A stale template meta tag; the server's header is right (browsers trust the header).
+    a.route("/a/cp1251-header", Reply(200, article_html(
+        "Лавров в Вонсане", [RUSSIAN, RUSSIAN[::-1], RUSSIAN, RUSSIAN],
+        head='<meta charset="iso-8859-1">').encode("cp1251"),
+        content_type="text/html; charset=windows-1251"))
     a.route("/a/sjis", Reply(200, article_html(
         "ラブロフ外相、平壌に到着", [JAPANESE, JAPANESE[::-1], JAPANESE, JAPANESE],
         head='<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">',
@@ -364,6 +370,13 @@ def test_invalid_utf8_is_stored_with_the_rest_of_the_text_intact(crawl):
 def test_cp1251_with_charset_only_in_meta_is_decoded(crawl):
     article = crawl.articles["cp1251"]
     assert article["title"] == "Лавров в Пхеньяне"
+    assert "Сергей Лавров прибыл в Пхеньян" in article["text"]
+
+
+def test_the_http_header_charset_wins_over_a_stale_meta_tag(crawl):
+    # Pages are decoded in the extraction workers: the header's charset must reach them.
+    article = crawl.articles["cp1251-header"]
+    assert article["title"] == "Лавров в Вонсане"
     assert "Сергей Лавров прибыл в Пхеньян" in article["text"]
 
 
