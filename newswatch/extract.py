@@ -10,7 +10,15 @@ finds almost nothing, the longest prose string in a JSON script) is taken when i
 least 1.6 times longer and already contains most (>= 80 %) of the precision text's
 4-word shingles; failing that, trafilatura's recall mode is run when the precision text is
 short (under 1500 characters) while the page's <p> elements hold at least twice as much
-text, and taken when it is at least 3 times longer and again contains the precision text. Whatever body wins then loses, paragraph by paragraph, what
+text, and taken when it is at least 3 times longer and again contains the precision text
+(an empty recall result never wins). The JSON fallback also reads the JSON object literals
+that inline scripts hand to the app (`window.__STATE__ = {...}`) and skips picture captions
+in the HTML it holds. Two structure rules follow. A body read from the page itself gets
+back text split over several containers: a <p> between its first and last paragraph whose
+tag/class path (4 levels, with a class) is that of at least two of its own <p> is put back
+in place, unless the body already holds its text or the <p> wraps blocks or code. And any
+body loses text found inside a teaser card: a link that holds both a heading and a picture
+or paragraph. Whatever body wins then loses, paragraph by paragraph, what
 is boilerplate on any site: a repeat of the headline or a date/byline line at the top,
 "Read more:"/"Related:"-style teasers (in the major languages), short call-to-action
 paragraphs (newsletter, subscribe, donate, support us, follow us, share this), a teaser
@@ -482,7 +490,8 @@ _TEASER = re.compile(
     r"lea también|leia também|veja também|leggi anche|les også|läs också|lees ook|"
     r"читайте также|читать также|также читайте|по теме)\b\s*[:|>»\-–—]",
     re.I)
-# Calls to action: newsletter, subscription, donation, social and sharing prompts.
+# Calls to action: newsletter, subscription, donation, social and sharing prompts. Lower-case
+# patterns matched against the lower-cased paragraph (several times faster than re.I).
 _CTA = re.compile(
     r"(sign up|signup|subscribe|subscription|newsletter|in your inbox|to your inbox|"
     r"straight to your|donat(e|ion)|support (us|our|the|independent)|your support|"
@@ -493,10 +502,10 @@ _CTA = re.compile(
     r"download (the|our) app|enable javascript|cookies?\b|advertisement|anzeige|"
     r"jetzt abonnieren|newsletter abonnieren|abonnieren sie|unterstützen sie|"
     r"abonnez-vous|inscrivez-vous|suscríbete|suscribete|iscriviti|abonner|"
-    r"подпишитесь|поддержите)", re.I)
+    r"подпишитесь|поддержите)")
 _ADDRESS = re.compile(
     r"\b(you|your|yours|us|our|we|ihr|ihre|sie|unterstützen|vous|votre|nos|nous|"
-    r"usted|nuestro|nuestra|вы|ваш|нас|наш)\b|!", re.I)
+    r"usted|nuestro|nuestra|вы|ваш|нас|наш)\b|!")
 _DATE_LINE = re.compile(
     r"(\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(19|20)\d\d\b.*\d{1,2}:\d\d|"
     r"\b\d{1,2}:\d\d\b.*\b(19|20)\d\d\b|updated|published|aktualisiert|veröffentlicht|"
@@ -549,10 +558,10 @@ def _boilerplate(par: str, title_norm: str, position: int) -> bool:
         return True  # the headline with its kicker
     if len(words_list) <= 8 and _CREDIT.match(par):
         return True
-    words = len(n.split())
+    words = len(words_list)
     # A call to action addresses the reader; news about donations or subscriptions
     # ("anyone who donates to it risks charges") does not, and stays.
-    if words <= 40 and _CTA.search(par) and (words <= 12 or _ADDRESS.search(par)):
+    if words <= 40 and _CTA.search(low := par.lower()) and (words <= 12 or _ADDRESS.search(low)):
         return True
     if words <= 4 and par.strip().isupper() and len(par.strip()) > 3:
         return True  # "DON'T MISS", "RELATED"
@@ -563,11 +572,15 @@ def _boilerplate(par: str, title_norm: str, position: int) -> bool:
 
 def _undouble(par: str) -> str:
     """A long paragraph that is the same text twice (seen in JSON-LD articleBody) -> once."""
-    words = list(re.finditer(r"\w+", par))
-    half = len(words) // 2
-    if half > 30 and len(words) % 2 == 0 and all(
-            words[i].group().casefold() == words[i + half].group().casefold() for i in range(half)):
-        return par[: words[half].start()].strip()
+    if len(par) < 120:
+        return par  # too short to hold 2 x 31 words
+    toks = re.findall(r"\w+", par)
+    half = len(toks) // 2
+    if half <= 30 or len(toks) % 2 or toks[0].casefold() != toks[half].casefold():
+        return par
+    if all(toks[i].casefold() == toks[i + half].casefold() for i in range(half)):
+        second = list(re.finditer(r"\w+", par))[half]
+        return par[: second.start()].strip()
     return par
 
 
@@ -586,17 +599,42 @@ def _traf(tree, url: str, **kw) -> str:
         return ""
 
 
-def _json_prose(tree) -> str:
-    """The longest prose-like string in the page's JSON scripts (server-side app state)."""
-    best = ""
-    for script in tree.xpath('//script[contains(@type,"json") or @id="__NEXT_DATA__"]'):
+def _script_json(tree):
+    """JSON values in the page's scripts: whole JSON scripts, and JSON object literals that
+    inline scripts hand to the app (`window.__STATE__ = {...}`, `cache.push({...})`)."""
+    decoder = json.JSONDecoder()
+    for script in tree.iter("script"):
         raw = script.text or ""
-        if len(raw) < 400:
+        if len(raw) < 400 or script.get("src"):
             continue
-        try:
-            data = json.loads(raw)
-        except ValueError:
+        if "json" in (script.get("type") or "") or script.get("id") == "__NEXT_DATA__":
+            try:
+                yield json.loads(raw)
+            except ValueError:
+                pass
             continue
+        pos, tries = raw.find('{"'), 0
+        while pos >= 0 and tries < 20:
+            tries += 1
+            try:
+                value, end = decoder.raw_decode(raw, pos)
+            except ValueError:
+                end = pos + 2
+            else:
+                yield value
+            pos = raw.find('{"', end)
+
+
+def _in_caption(el) -> bool:
+    """A picture caption, not body text: inside <figure>/<figcaption> or a "caption" box."""
+    return any(x.tag in ("figure", "figcaption") or "caption" in (x.get("class") or "").lower()
+               for x in el.iterancestors())
+
+
+def _json_prose(tree) -> str:
+    """The longest prose-like string in the page's scripts' JSON (server-side app state)."""
+    best = ""
+    for data in _script_json(tree):
         stack = [data]
         while stack:
             x = stack.pop()
@@ -612,7 +650,7 @@ def _json_prose(tree) -> str:
 
             frag = lxml.html.fragment_fromstring(best, create_parent="div")
             best = "\n".join(_clean(p.text_content()) for p in frag.iter("p", "h2", "h3", "li")
-                             ) or _clean(frag.text_content())
+                             if not _in_caption(p)) or _clean(frag.text_content())
         except Exception:
             best = re.sub(r"<[^>]+>", " ", best)
     return best
@@ -632,25 +670,32 @@ def _shape(el) -> tuple:
     return tuple(out)
 
 
-def _has_code(el) -> bool:
-    return any(x.tag in ("script", "style", "noscript", "template") for x in el.iterdescendants())
+# inside a <p>, these mean widgets or code, not a paragraph of prose
+_NOT_PROSE = {"script", "style", "noscript", "template", "iframe", "div", "section", "aside",
+              "ul", "ol", "li", "table", "figure", "p", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _plain_paragraph(el) -> bool:
+    return not any(x.tag in _NOT_PROSE for x in el.iterdescendants())
 
 
 def _add_same_shape(tree, pars: list[str]) -> list[str]:
     """Body text split over several containers (ads or link blocks in between): a <p>
-    shaped exactly like at least two of the body's own <p> (same tag/class path) is body
-    text too; it is inserted at its place in the page."""
+    between the body's first and last paragraph, shaped exactly like at least two of the
+    body's own <p> (same tag/class path, with a class), is body text too; it is inserted at
+    its place in the page unless the body already holds its text."""
     where: dict[int, int] = {}  # body paragraph index -> position among the page's <p>
-    index = {}
+    index: dict[str, int] = {}
     for i, p in enumerate(pars):
-        index.setdefault(_norm(p), i)
+        index.setdefault(" ".join(p.split()), i)
     ps = []
     shapes: Counter = Counter()
     for el in tree.iter("p"):
-        n = _norm(el.text_content())
-        ps.append((el, n))
-        i = index.get(n)
-        if n and i is not None and i not in where:
+        text = el.text_content()
+        key = " ".join(text.split())  # cheap key: most body paragraphs are one whole <p>
+        ps.append((el, text, key))
+        i = index.get(key)
+        if key and i is not None and i not in where:
             where[i] = len(ps) - 1
             shapes[_shape(el)] += 1
     # an unstyled <p> in an unstyled container says nothing about where it sits
@@ -659,13 +704,22 @@ def _add_same_shape(tree, pars: list[str]) -> list[str]:
         return pars
     seen = set(index)
     body = _norm("\n".join(pars))
+    body_shingles: Counter | None = None
     extra: list[tuple[int, str]] = []
     lo, hi = min(where.values()), max(where.values())
-    for pos, (el, n) in enumerate(ps[lo:hi], lo):
-        if (n and n not in seen and _shape(el) in body_shapes and n not in body
-                and _contained(n, body) < 0.5 and not _has_code(el)):
-            seen.add(n)
-            extra.append((pos, _clean(el.text_content())))
+    for pos, (el, text, key) in enumerate(ps[lo:hi], lo):
+        if not key or key in seen or _shape(el) not in body_shapes or not _plain_paragraph(el):
+            continue
+        n = _norm(text)
+        if not n or n in body:
+            continue
+        if body_shingles is None:
+            body_shingles = _shingles(body)
+        mine = _shingles(n)
+        if sum(1 for s in mine if s in body_shingles) >= 0.5 * len(mine):
+            continue  # the body has it already, split or worded slightly differently
+        seen.add(key)
+        extra.append((pos, _clean(text)))
     if not extra:
         return pars
     out: list[str] = []
@@ -680,20 +734,29 @@ def _add_same_shape(tree, pars: list[str]) -> list[str]:
     return out
 
 
-_CARD = ("//a[(.//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6) "
-         "and (.//img or .//picture or .//p)]")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def _drop_link_cards(tree, pars: list[str]) -> list[str]:
     """A link holding both a heading and a picture or paragraph is a teaser card for another
     story: body paragraphs found inside one are dropped."""
-    cards = [f" {n} " for n in (_norm(a.text_content()) for a in tree.xpath(_CARD)) if n]
+    cards: list[str] = []
+    parts: set[str] = set()  # the card's blocks, whose texts text_content() glues together
+    done: set = set()
+    for h in tree.iter(*_HEADINGS):
+        for a in h.iterancestors("a"):
+            if a in done or next(a.iter("img", "picture", "p"), None) is None:
+                continue
+            done.add(a)
+            cards.append(f" {_norm(a.text_content())} ")
+            parts.update(_norm(x.text_content())
+                         for x in a.iter("p", "div", "span", *_HEADINGS))
     if not cards:
         return pars
     out = []
     for p in pars:
         n = _norm(p)
-        if len(n) >= 20 and any(f" {n} " in c for c in cards):
+        if len(n) >= 20 and (n in parts or any(f" {n} " in c for c in cards)):
             continue
         out.append(p)
     return out
@@ -720,7 +783,7 @@ def _choose_body(tree, url: str, arts: list[dict], title_norm: str = "") -> tupl
         # clearly more article than the precise pass found
         recall = _traf(tree, url, favor_recall=True)
         raw += [p for p in _paragraphs(recall) if p not in raw]
-        if len(recall) >= 3 * len(precise) and (
+        if recall and len(recall) >= 3 * len(precise) and (
                 not precise or _contained(precise, recall) >= 0.8):
             body, source = recall, "recall"
         elif len(precise) < 200:

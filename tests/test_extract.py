@@ -121,3 +121,74 @@ def test_templates_filter_is_applied():
     art = extract_article(_plain_page(), "https://post.example/fair", templates=Model())
     assert "Paragraph 2" in art.text and "Paragraph 3" not in art.text
     assert any("Paragraph 3" in p for p in art.raw_paragraphs)  # still learnable
+
+
+# --- body rules on invented pages ----------------------------------------------------------
+
+def _tree(html: str):
+    from trafilatura.utils import load_html
+
+    return load_html(html)
+
+
+_LAKE = [
+    "The ferry across Lake Orvel resumed service on Monday after a three-week repair of its hull.",
+    "Harbour staff said the vessel now carries forty cars, eight more than before the refit.",
+    "Commuters from the eastern shore had driven two hours around the lake while it was docked.",
+    "The operator plans a second evening crossing once the summer timetable begins in June.",
+]
+
+
+def _blocks(pars, cls="story-text"):
+    return "".join(f'<div class="block"><p class="{cls}">{p}</p></div>' for p in pars)
+
+
+def test_paragraph_between_body_blocks_with_the_same_shape_is_added():
+    from newswatch.extract import _add_same_shape
+
+    promo = ('<div class="promo"><p class="teaser">Win a weekend for two at the lakeside spa.'
+             "</p></div>")
+    tree = _tree(f"<html><body><article>{_blocks(_LAKE[:2])}{promo}{_blocks(_LAKE[2:])}"
+                 f"</article>{_blocks(['Reader comment: the old timetable was better.'])}"
+                 "</body></html>")
+    found = [_LAKE[0], _LAKE[1], _LAKE[3]]  # the extractor missed the third paragraph
+    out = _add_same_shape(tree, found)
+    assert out == _LAKE  # put back in its place
+    assert not any("spa" in p or "Reader comment" in p for p in out)  # other shape / outside
+
+
+def test_unstyled_paragraphs_are_not_added_by_shape():
+    from newswatch.extract import _add_same_shape
+
+    tree = _tree("<html><body>" + "".join(f"<div><p>{p}</p></div>" for p in _LAKE)
+                 + "</body></html>")
+    assert _add_same_shape(tree, [_LAKE[0], _LAKE[1], _LAKE[3]]) == [_LAKE[0], _LAKE[1], _LAKE[3]]
+
+
+def test_text_inside_a_teaser_card_link_is_dropped():
+    from newswatch.extract import _drop_link_cards
+
+    summary = "Council votes to extend the cycle lane along the river road by two kilometres."
+    card = (f'<a href="/other-story"><img src="t.jpg"><h3>Cycle lane grows</h3>'
+            f"<p>{summary}</p></a>")
+    anchor_heading = '<a href="#timetable"><h2>What the new timetable means for commuters</h2></a>'
+    tree = _tree(f"<html><body><article>{_blocks(_LAKE)}{anchor_heading}</article>{card}"
+                 "</body></html>")
+    pars = _LAKE + ["What the new timetable means for commuters", summary]
+    assert _drop_link_cards(tree, pars) == _LAKE + ["What the new timetable means for commuters"]
+
+
+def test_body_held_only_in_an_inline_script_state_is_found():
+    body_html = (
+        '<div class="photo-caption"><p>The rebuilt pier at dawn, seen from the ferry deck.</p>'
+        "</div>"
+        + "".join(f"<p>{p} " + "The harbour master confirmed the figures to reporters. " * 3
+                  + "</p>" for p in _LAKE))
+    state = json.dumps({"article": {"id": 7, "contentHtml": body_html}})
+    page = ("<html><head><title>Ferry returns to Lake Orvel</title></head><body>"
+            '<div id="root"></div><script>window.__APP_STATE__ = ' + state + ";</script>"
+            "</body></html>")
+    art = extract_article(page, "https://lake.example/ferry")
+    assert art.ok and art.body_source == "json"
+    assert _LAKE[2] in art.text
+    assert "rebuilt pier at dawn" not in art.text  # a picture caption is not body text
