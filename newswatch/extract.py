@@ -52,6 +52,8 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from lxml import etree
+
 __all__ = ["Article", "extract_article"]
 
 
@@ -599,11 +601,11 @@ def _traf(tree, url: str, **kw) -> str:
         return ""
 
 
-def _script_json(tree):
+def _script_json(scripts):
     """JSON values in the page's scripts: whole JSON scripts, and JSON object literals that
     inline scripts hand to the app (`window.__STATE__ = {...}`, `cache.push({...})`)."""
     decoder = json.JSONDecoder()
-    for script in tree.iter("script"):
+    for script in scripts:
         raw = script.text or ""
         if len(raw) < 400 or script.get("src"):
             continue
@@ -631,10 +633,11 @@ def _in_caption(el) -> bool:
                for x in el.iterancestors())
 
 
-def _json_prose(tree) -> str:
-    """The longest prose-like string in the page's scripts' JSON (server-side app state)."""
+def _json_prose(scripts) -> str:
+    """The longest prose-like string in the JSON of the page's <script> elements (server-side
+    app state)."""
     best = ""
-    for data in _script_json(tree):
+    for data in _script_json(scripts):
         stack = [data]
         while stack:
             x = stack.pop()
@@ -762,7 +765,11 @@ def _drop_link_cards(tree, pars: list[str]) -> list[str]:
     return out
 
 
-def _choose_body(tree, url: str, arts: list[dict], title_norm: str = "") -> tuple[list[str], str, list[str]]:
+def _choose_body(tree, url: str, arts: list[dict], title_norm: str = "",
+                 scripts=None) -> tuple[list[str], str, list[str]]:
+    """`scripts`: the page's <script> elements, when they were taken out of `tree`."""
+    if scripts is None:
+        scripts = list(tree.iter("script"))
     raw = _paragraphs(_traf(tree, url, favor_precision=True))
     # the headline repeated on top is not evidence about the body
     precise = "\n".join(p for p in raw if _norm(p) != title_norm)
@@ -787,13 +794,17 @@ def _choose_body(tree, url: str, arts: list[dict], title_norm: str = "") -> tupl
                 not precise or _contained(precise, recall) >= 0.8):
             body, source = recall, "recall"
         elif len(precise) < 200:
-            prose = _json_prose(tree)
+            prose = _json_prose(scripts)
             if len(prose) >= 3 * max(1, len(precise)):
                 body, source = prose, "json"
     pars = _paragraphs(body)
     if source in ("precision", "recall"):
         pars = _add_same_shape(tree, pars)
     return _drop_link_cards(tree, pars), source, raw
+
+
+# elements whose content is never article text (read for metadata before they go)
+_NO_TEXT = ("script", "style", "svg", "noscript", "template", "link")
 
 
 def _drop_selectors(tree, drop: Sequence[str]) -> None:
@@ -854,7 +865,15 @@ def _extract(html, url, outlet, drop, templates, feed_title, feed_published,
     published, date_source = _choose_date(tree, html, arts, url, tz, feed_published,
                                           sitemap_published, first_seen)
     title_norm = _norm(title or "")
-    paragraphs, source, raw = _choose_body(tree, url, arts, title_norm)
+    author = _choose_author(tree, arts)
+    language = _choose_language(tree, objs)
+    canonical = _canonical(tree, url)
+    # Metadata is read; what is left for the body never holds article text. Taking it out
+    # before trafilatura saves its XPath passes about a sixth of their work on real pages
+    # (the output is the same); the scripts are kept aside for the JSON fallback.
+    scripts = list(tree.iter("script"))
+    etree.strip_elements(tree, *_NO_TEXT, etree.Comment, with_tail=False)
+    paragraphs, source, raw = _choose_body(tree, url, arts, title_norm, scripts)
 
     kept = []
     for i, par in enumerate(_drop_teaser_blocks(paragraphs)):
@@ -867,8 +886,8 @@ def _extract(html, url, outlet, drop, templates, feed_title, feed_published,
             pass
     art = Article(
         title=title, paragraphs=kept, text="\n\n".join(kept),
-        author=_choose_author(tree, arts), published=published, date_source=date_source,
-        language=_choose_language(tree, objs), canonical_url=_canonical(tree, url),
+        author=author, published=published, date_source=date_source,
+        language=language, canonical_url=canonical,
         body_source=source, raw_paragraphs=raw,
     )
     if not kept:
