@@ -196,3 +196,18 @@ def m002_alert_delivery(db: sqlite_utils.Database) -> None:
 def m003_runs_found(db: sqlite_utils.Database) -> None:
     # Article links discovered per pass: outlet health flags discovery finding nothing.
     db["runs"].add_column("found", int)
+
+
+@migrations()
+def m004_fts_on_text_updates(db: sqlite_utils.Database) -> None:
+    # sqlite-utils' update trigger re-indexes title and text on every UPDATE of a row; the
+    # pipeline updates `matched`, `last_seen` and `status` far more often than the text
+    # (every new article once more, every unchanged re-fetch), so re-index only when the
+    # indexed columns change.
+    db.execute("DROP TRIGGER IF EXISTS articles_au")
+    db.execute(
+        'CREATE TRIGGER "articles_au" AFTER UPDATE OF "title", "text" ON "articles" BEGIN\n'
+        '  INSERT INTO "articles_fts" ("articles_fts", rowid, "title", "text") '
+        "VALUES('delete', old.rowid, old.\"title\", old.\"text\");\n"
+        '  INSERT INTO "articles_fts" (rowid, "title", "text") '
+        'VALUES (new.rowid, new."title", new."text");\nEND')

@@ -296,3 +296,25 @@ def test_search_finds_stored_articles(tmp_path):
     assert [r["id"] for r in search(db, compile_query("Korea*"), since="2026-11-21T00:00:00+00:00")] == [2]
     assert len(search(db, compile_query("Lavrov OR Seoul"), limit=1)) == 1
     assert search(db, compile_query("Zelenskyy")) == []
+
+
+def test_search_follows_a_corrected_text_and_bookkeeping_leaves_the_index_alone(tmp_path):
+    db = open_db(tmp_path / "nw.db")
+    db["articles"].insert({"id": 1, "url": "https://a.example/1", "outlet": "a",
+                           "title": "Talks in Wonsan", "text": "The ministers met in Wonsan.",
+                           "first_seen": "2026-11-23T00:00:00+00:00",
+                           "last_seen": "2026-11-23T00:00:00+00:00"})
+    # Marking an article matched or seen again changes no indexed column: the full-text
+    # index is not rewritten (it used to be, for every new article and every re-fetch).
+    before = db.conn.total_changes
+    db.execute("UPDATE articles SET matched = 1, last_seen = ? WHERE id = 1",
+               ["2026-11-24T00:00:00+00:00"])
+    assert db.conn.total_changes - before == 1
+    assert [r["id"] for r in search(db, compile_query("Wonsan"))] == [1]
+    # A correction is re-indexed: the new wording is found, the old one no longer.
+    db.execute("UPDATE articles SET text = ? WHERE id = 1", ["The ministers met in Pyongyang."])
+    assert [r["id"] for r in search(db, compile_query("Pyongyang"))] == [1]
+    assert [r["id"] for r in search(db, compile_query("Wonsan"))] == [1]  # still in the title
+    db.execute("UPDATE articles SET title = ? WHERE id = 1", ["Talks in the capital"])
+    assert search(db, compile_query("Wonsan")) == []
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
