@@ -43,6 +43,7 @@ The function is pure (no I/O, no database) and never raises: any failure gives
 
 from __future__ import annotations
 
+import copy
 import html as html_lib
 import json
 import re
@@ -781,8 +782,6 @@ def _precise_text(tree, url: str):
     """trafilatura in precision mode: the fast pass first, the full one (with its external
     comparison) when the fast text is short for the page. Returns the text and the tree as
     the kept pass left it (trafilatura prunes the tree it is given; later rules read it)."""
-    import copy
-
     pristine = copy.deepcopy(tree)
     page_text = _p_text(tree)
     text = _traf(tree, url, favor_precision=True, fast=True)
