@@ -58,7 +58,11 @@ def normalise_text(text: str | None) -> str:
 
 def content_hash(text: str | None) -> str:
     """SHA-1 (hex) of the normalised text: the exact content identity, stable across runs."""
-    return hashlib.sha1(normalise_text(text).encode("utf-8")).hexdigest()
+    return _digest(normalise_text(text))
+
+
+def _digest(norm: str) -> str:
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()
 
 
 def shingles(words: list[str]) -> np.ndarray:
@@ -136,15 +140,14 @@ class Sketch(NamedTuple):
 
 def sketch(text: str | None) -> Sketch:
     norm = normalise_text(text)
-    digest = hashlib.sha1(norm.encode("utf-8")).hexdigest()
     words = norm.split()
     if len(words) < MIN_WORDS:
-        return Sketch(digest, None, None)
+        return Sketch(_digest(norm), None, None)
     sh = shingles(words)
-    return Sketch(digest, sh, buckets(signature(sh)))
+    return Sketch(_digest(norm), sh, buckets(signature(sh)))
 
 
-_EMPTY_HASH = hashlib.sha1(b"").hexdigest()
+_EMPTY_HASH = _digest("")
 
 
 def _day(when) -> str:

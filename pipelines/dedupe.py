@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from newswatch.dedup import content_hash
 from newswatch.urls import choose_canonical
 
 from .base import OutletPipeline
@@ -22,8 +21,7 @@ class DedupePipeline(OutletPipeline):
         if url != item["url"]:
             item.setdefault("aliases", []).append(item["url"])
             item["url"] = url
-        sketch = item.get("sketch")
-        item["content_hash"] = sketch.content_hash if sketch else content_hash(article.text)
+        item["content_hash"] = item["sketch"].content_hash  # computed by the worker
         known = self.store.lookup(url)
         if known is not None:
             if known["content_hash"] == item["content_hash"]:

@@ -171,12 +171,12 @@ class ArticleStore:
             if stats:
                 stats.updated += 1
         else:
-            duplicate_of = self.finder.find(article.text, item.get("sketch"))
+            duplicate_of = self.finder.find(article.text, item["sketch"])
             row.update({"url": item["url"], "outlet": item["outlet"], "first_seen": now,
                         "duplicate_of": duplicate_of, "matched": 0, "changes": 0})
             article_id = self.db["articles"].insert(row).last_pk
             if duplicate_of is None:
-                self.finder.add(article_id, article.text, item.get("sketch"))
+                self.finder.add(article_id, article.text, item["sketch"])
             if stats:
                 if duplicate_of is None:
                     stats.new += 1
@@ -187,8 +187,7 @@ class ArticleStore:
             if alias != item["url"]:
                 self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
                                               ignore=True)
-        templates.learn(self.db, item["outlet"], item["url"], article.raw_paragraphs,
-                        page_blocks=item.get("blocks"))
+        templates.learn(self.db, item["outlet"], item["url"], page_blocks=item["blocks"])
         self.db["fetches"].upsert(
             {"url": item["url"], "outlet": item["outlet"], "fetched": now,
              "status": item["status"], "error": None, "article_id": article_id,
