@@ -2,9 +2,10 @@
 
 APScheduler 3 fires each outlet's cron schedule; a fire only marks the outlet due. The
 main thread collects due outlets and runs them as one child process per batch
-(`python -m newswatch --config PATH _pass OUTLET...`, a hidden command of the CLI), so that outlets sharing a schedule share one
-Python start-up, a Twisted reactor runs once per process as it must, and the daemon's
-own memory stays flat over months (measured: bench/soak.py).
+(`python -m newswatch --config PATH _pass OUTLET...`, a hidden command of the CLI; this
+module never imports the CLI), so that outlets sharing a schedule share one Python
+start-up, a Twisted reactor runs once per process as it must, and the daemon's own memory
+stays flat over months (measured: bench/soak.py).
 
 Guarantees:
 - no overlap: an outlet in a running child is not started again (it stays due, so a pass

@@ -198,7 +198,8 @@ def test_naming_a_watch_or_outlet_that_does_not_exist_is_a_usage_error(config):
     assert result.stderr.strip() == ("usage error: no watch named 'Nobody' "
                                      "(watches: 'Lavrov in Korea')")
     result = invoke("alerts", "backfill", "Lavrov in Korea", "--days", "0", config=config)
-    assert (result.exit_code, result.stderr.strip()) == (2, "usage error: --days must be at least 1")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "usage error: --days must be at least 1"
     result = invoke("crawl", "nosuch", config=config)
     assert result.exit_code == 2
     assert result.stderr.startswith("usage error: unknown outlet nosuch; configured: ledger")
