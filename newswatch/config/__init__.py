@@ -5,19 +5,20 @@
 for values, so `locate.Locator` maps key paths such as ("outlets", 2, "article_urls") to
 lines by scanning the raw text itself.
 
-Rooms: `model` (the dataclasses), `units` (durations, sizes), `cron` (crontab meaning on
-APScheduler), `locate` (key path -> line), `check` (typed getters raising at a line),
-`load` (finding, loading, per-section builders).
+Rooms: `fields` (every key declared once: kind, default, meaning), `model` (the
+dataclasses), `units` (durations, sizes), `cron` (crontab meaning on APScheduler),
+`locate` (key path -> line), `check` (typed getters raising at a line), `load` (finding,
+loading, the rules across keys), `docs` (the README's configuration reference).
 """
 
 from .cron import cron_trigger
-from .load import (CONFIG_ENV, CONFIG_KEYS, DEFAULT_CONFIG_NAME, MODES, SECURITY_PORTS,
-                   find_config, load_config)
-from .model import (PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch)
+from .fields import CONFIG_KEYS, FIELDS, MODES, SECURITY_PORTS, Field
+from .load import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
+from .model import PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch
 from .units import parse_duration, parse_size
 
 __all__ = [
-    "CONFIG_ENV", "CONFIG_KEYS", "DEFAULT_CONFIG_NAME", "MODES", "PASSWORD_ENV",
-    "SECURITY_PORTS", "Config", "CrawlConfig", "Defaults", "MailConfig", "Outlet", "Watch",
-    "cron_trigger", "find_config", "load_config", "parse_duration", "parse_size",
+    "CONFIG_ENV", "CONFIG_KEYS", "DEFAULT_CONFIG_NAME", "FIELDS", "MODES", "PASSWORD_ENV",
+    "SECURITY_PORTS", "Config", "CrawlConfig", "Defaults", "Field", "MailConfig", "Outlet",
+    "Watch", "cron_trigger", "find_config", "load_config", "parse_duration", "parse_size",
 ]
