@@ -8,7 +8,6 @@ package installs may be (they need the network and minutes).
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -21,9 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 
-from newswatch.cli import build_parser
+from newswatch.cli.main import cli as cli_group
 from newswatch.config import load_config
 from newswatch.config.docs import END, START, readme_section, reference
 from newswatch.errors import ConfigError
@@ -307,18 +307,19 @@ def test_every_shell_block_runs(tmp_path, site, block):
 # ----------------------------------------------------------------- what the README promises
 
 
-def commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]:
+def commands(group: click.Group, prefix: str = "") -> list[str]:
     found = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                found.append(f"{prefix}{name}")
-                found += commands(sub, f"{prefix}{name} ")
+    for name, command in group.commands.items():
+        if command.hidden:
+            continue
+        found.append(f"{prefix}{name}")
+        if isinstance(command, click.Group):
+            found += commands(command, f"{prefix}{name} ")
     return found
 
 
 def test_every_command_is_in_the_readme():
-    names = commands(build_parser())
+    names = commands(cli_group)
     assert "crawl" in names and "watch test" in names and "alerts backfill" in names
     missing = [n for n in names if f"newswatch {n}" not in README]
     assert not missing, f"README.md does not document: {missing}"
