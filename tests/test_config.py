@@ -33,7 +33,7 @@ feeds = ["https://www.themoscowtimes.com/rss/news"]
 @pytest.fixture
 def query_module():
     """Watches compile their query with newswatch.query (written separately)."""
-    return pytest.importorskip("newswatch.query")
+    return __import__("newswatch.query").query  # a broken import fails the test, never skips it
 
 
 def write(tmp_path: Path, text: str, name: str = "newswatch.toml") -> Path:
