@@ -276,11 +276,9 @@ def test_silent_server_overall_deadline(tmp_path):
         config, db = setup(tmp_path, port=drip.port, timeout=1)
         lavrov(db)
         alerts.match_pending(db, config)
-        start = time.monotonic()
         report = alerts.flush(db, config)
-        elapsed = time.monotonic() - start
         # Without an overall deadline the 500-byte banner would hold the flush ~100 s.
-        assert elapsed < 10, elapsed
+        assert drip.sent < len(drip.BANNER), "the flush waited for the whole banner"
         assert report.retrying == 1
         row = outbox(db)[0]
         assert row["state"] == "pending" and "deadline" in row["last_error"]
