@@ -161,15 +161,6 @@ class ExtractorPool:
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
         self._thread: threading.Thread | None = None
 
-    @classmethod
-    def shared(cls, ctx) -> "ExtractorPool":
-        pool = getattr(ctx, "_extractor_pool", None)
-        if pool is None:
-            crawl = ctx.config.crawl
-            pool = ctx._extractor_pool = cls(
-                crawl.workers, timeout=getattr(crawl, "extract_timeout", None))
-        return pool
-
     # -- public ---------------------------------------------------------------------------
 
     def submit(self, fn, *args, **kwargs) -> Future:
