@@ -19,7 +19,6 @@ from newswatch.urls import canonical_url, same_site
 
 if TYPE_CHECKING:
     from newswatch.config import Outlet
-    from newswatch.crawl import PassContext
 
 MAX_SITEMAP_DEPTH = 3  # sitemap index -> sitemap -> ... ; bounded against self-reference
 KIND_PRIORITY = {"feed": 30, "sitemap": 20, "page": 10}
@@ -29,7 +28,8 @@ class OutletSpider(scrapy.Spider):
     name = "outlet"
     custom_settings: dict[str, Any] = {}
 
-    def __init__(self, outlet: Outlet, ctx: PassContext, **kwargs: Any):
+    # ctx: newswatch.crawl.PassContext (not imported here: crawl starts the spiders)
+    def __init__(self, outlet: Outlet, ctx, **kwargs: Any):
         super().__init__(name=f"outlet-{outlet.id}", **kwargs)
         self.outlet = outlet
         self.ctx = ctx
