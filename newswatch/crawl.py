@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from . import clock
 from .errors import DatabaseError
 from .store import Store, open_db
-from .store.batch import ArticleStore, WritePath
-from .workers import ExtractorPool
 
 if TYPE_CHECKING:
     from scrapy.crawler import CrawlerProcess
 
     from .config import Config, Outlet
+    from .store.batch import ArticleStore, WritePath
+    from .workers import ExtractorPool
 
 log = logging.getLogger("newswatch.crawl")
 
@@ -80,7 +80,10 @@ class PassContext:
     @classmethod
     def create(cls, config: Config, store: Store, *,
                pool: ExtractorPool | None = None) -> "PassContext":
+        # Imported here: the daemon reaches this module for recover_stale_runs only, and
+        # need not load numpy (dedup) or the worker pool for it.
         from . import alerts
+        from .store.batch import ArticleStore, WritePath
 
         stats: dict[str, RunStats] = {}
         writes = WritePath(store)
@@ -195,6 +198,7 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
     from spiders.settings import crawl_settings
 
     from . import alerts
+    from .workers import ExtractorPool
 
     store = open_db(config.database)
     # Callers hold the outlets' pass locks, so a 'running' row of these outlets belongs to
