@@ -145,7 +145,7 @@ class Child:
 
 class Daemon:
     def __init__(self, config, *, verbose: bool = False, log_format: str = "text"):
-        from newswatch.db import open_db
+        from newswatch.store import open_db
 
         self.config = config
         self.verbose = verbose
@@ -212,7 +212,7 @@ class Daemon:
         with self.flush_lock:
             try:
                 from newswatch import alerts
-                from newswatch.db import open_db
+                from newswatch.store import open_db
 
                 if self.flush_db is None:
                     self.flush_db = open_db(self.config.database)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from newswatch import __version__, clock
 from newswatch.cli.main import cli
-from newswatch.db import open_db
+from newswatch.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newswatch.db import FTS_TOKENIZE, open_db
+from newswatch.store import FTS_TOKENIZE, open_db
 from newswatch.errors import QueryError
 from newswatch.query import Query, Term, compile_query, highlight, match_batch, search, tokenize
 

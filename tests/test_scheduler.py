@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 import scheduler  # noqa: E402
 from newswatch import clock, health  # noqa: E402
 from newswatch.config import cron_trigger, load_config  # noqa: E402
-from newswatch.db import open_db  # noqa: E402
+from newswatch.store import open_db  # noqa: E402
 from newswatch.store.status import error_streak  # noqa: E402
 
 UTC = timezone.utc

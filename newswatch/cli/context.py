@@ -26,7 +26,7 @@ class State:
     @property
     def db(self):
         if self._db is None:
-            from ..db import open_db
+            from ..store import open_db
 
             self._db = open_db(self.config.database)
             click.get_current_context().find_root().call_on_close(self._db.close)

@@ -90,7 +90,7 @@ def check(state: State) -> int:
 def explain(state: State, url: str) -> int:
     """Why did (or didn't) URL alert: its canonical form, fetch, extracted length, date and
     its source, dedup decision, each watch's match, alert state."""
-    from ..alerts import explain as lines
+    from ..explain import explain as lines
 
     for line in lines(state.db, state.config, url):
         click.echo(line)
