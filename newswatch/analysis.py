@@ -21,6 +21,9 @@ class Analysis:
 
 def analyse_page(html: str | bytes, url: str, **kwargs) -> Analysis:
     """`extract_article(html, url, **kwargs)` and, when it found an article, its keys."""
+    # extract_article no longer takes the unused `outlet`; pipelines/extract.py still sends
+    # it, so it is dropped here until that caller stops.
+    kwargs.pop("outlet", None)
     article = extract_article(html, url, **kwargs)
     if not article.ok:
         return Analysis(article)
