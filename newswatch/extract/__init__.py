@@ -34,11 +34,15 @@ heading ("Related", "Auch interessant") with the list under it, photo credits, t
 outlet's `drop` CSS selectors are removed from the HTML before anything else runs.
 
 Metadata comes from the page's own structured data first: title = the first of JSON-LD
-`headline`, `og:title`, the first `<h1>` and `<title>`: the first of them the page has, with site-name
-suffixes ("| Outlet") stripped from og:title and <title>, else the feed's title; date = JSON-LD
-`datePublished`, then `article:published_time`
-and similar meta, then htmldate (original_date=True) on the page, then the feed entry, the
-sitemap entry and first_seen, recorded in `date_source`. The *published* date is used, never
+`headline`, `og:title`, the first `<h1>` and `<title>`: the first of them the page has, with
+site-name suffixes ("| Outlet") stripped from og:title and <title>, else the feed's title;
+date = `datePublished` of the page's own JSON-LD article node (an article type, or the node
+whose `mainEntityOfPage` is the page; never an embedded video's `uploadDate`), then
+`article:published_time` and similar meta, then other JSON-LD nodes (not media objects),
+then htmldate (original_date=True) on the page, then the feed entry and the sitemap entry;
+when the first date found is a day without a time, a later source's exact time on the same
+day replaces it; first_seen when nothing else dates the page; the source is recorded in
+`date_source`. The *published* date is used, never
 the modified one, so a page published years ago and updated today stays an old story.
 Naive times are taken in the outlet's timezone and converted to UTC.
 
@@ -123,7 +127,7 @@ def _extract(html, url, drop, templates, feed_title, feed_published, sitemap_pub
     objs = jsonld_objects(tree)
     arts = article_objects(objs)
     title = choose_title(tree, objs, arts, url, feed_title)
-    published, date_source = choose_date(tree, html, arts, url, tz, feed_published,
+    published, date_source = choose_date(tree, arts, url, tz, feed_published,
                                          sitemap_published, first_seen)
     title_norm = norm(title or "")
     author = choose_author(tree, arts)

@@ -47,13 +47,57 @@ def jsonld_objects(tree) -> list[dict]:
     return out
 
 
+def _type_name(t: str) -> str:
+    """'NewsArticle', 'schema:NewsArticle', 'https://schema.org/NewsArticle' -> 'newsarticle'."""
+    return t.rsplit("/", 1)[-1].rsplit(":", 1)[-1].strip().casefold()
+
+
 def types(obj: dict) -> set[str]:
     t = obj.get("@type")
     if isinstance(t, str):
-        return {t.casefold()}
+        return {_type_name(t)}
     if isinstance(t, list):
-        return {x.casefold() for x in t if isinstance(x, str)}
+        return {_type_name(x) for x in t if isinstance(x, str)}
     return set()
+
+
+# The kinds of node that are an article themselves (not a page, a video or a picture in it).
+NEWS_TYPES = {"newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+              "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle",
+              "askpublicnewsarticle", "liveblogposting"}
+ARTICLE_KINDS = NEWS_TYPES | {"article", "blogposting", "report", "techarticle",
+                              "scholarlyarticle", "socialmediaposting", "posting"}
+MEDIA_TYPES = {"videoobject", "audioobject", "imageobject", "mediaobject", "clip",
+               "videogallery", "imagegallery"}
+
+
+def _page_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def _refers_to(value: Any, page: str) -> bool:
+    """A JSON-LD reference (URL string, {"@id"|"url": ...}, a list of them) to the page."""
+    if value is True:  # "mainEntityOfPage": true
+        return True
+    if isinstance(value, str):
+        return value.startswith("http") and _page_key(value) == page
+    if isinstance(value, dict):
+        return any(_refers_to(value.get(k), page) for k in ("@id", "url"))
+    if isinstance(value, list):
+        return any(_refers_to(v, page) for v in value)
+    return False
+
+
+def own_objects(objs: list[dict], url: str) -> list[dict]:
+    """The nodes that are the page's own article: an article type, or the page's main
+    entity (`mainEntityOfPage` refers to the page); news types first."""
+    page = _page_key(url)
+    own = [o for o in objs if types(o) & ARTICLE_KINDS
+           or _refers_to(o.get("mainEntityOfPage"), page)]
+    return sorted(own, key=lambda o: 0 if types(o) & NEWS_TYPES else
+                  1 if types(o) & ARTICLE_KINDS else 2)
 
 
 def article_objects(objs: list[dict]) -> list[dict]:
