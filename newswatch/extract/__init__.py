@@ -53,7 +53,7 @@ The function is pure (no I/O, no database) and never raises: any failure gives
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Collection, Sequence
 
 from lxml import etree
 
@@ -63,6 +63,7 @@ from .dates import choose_date
 from .decode import decode_html, is_binary, not_text_reason
 from .metadata import (article_objects, canonical, choose_author, choose_language,
                        choose_title, jsonld_objects)
+from .rules import ALL
 from .text import norm
 
 __all__ = ["Article", "decode_html", "extract_article"]
@@ -88,12 +89,13 @@ class Article:
 def extract_article(html: str | bytes, url: str, *, drop: Sequence[str] = (), templates=None,
                     feed_title=None, feed_published=None, sitemap_published=None,
                     first_seen=None, outlet_timezone: str = "UTC",
-                    encoding: str | None = None) -> Article:
+                    encoding: str | None = None, rules: Collection[str] = ALL) -> Article:
     """Title, text and metadata of one article page (text, or bytes with the charset of the
-    HTTP header in `encoding`). Never raises."""
+    HTTP header in `encoding`). `rules`: the names of newswatch's own body rules applied
+    (all of `rules.RULES`; the extraction bench switches them). Never raises."""
     try:
         return _extract(html, url, drop, templates, feed_title, feed_published,
-                        sitemap_published, first_seen, outlet_timezone, encoding)
+                        sitemap_published, first_seen, outlet_timezone, encoding, rules)
     except RecursionError:
         return Article(ok=False, reason="document too deeply nested")
     except Exception as exc:  # the crawler must go on; the reason is logged and stored
@@ -101,7 +103,7 @@ def extract_article(html: str | bytes, url: str, *, drop: Sequence[str] = (), te
 
 
 def _extract(html, url, drop, templates, feed_title, feed_published, sitemap_published,
-             first_seen, tz, encoding=None) -> Article:
+             first_seen, tz, encoding=None, rules=ALL) -> Article:
     if html is None:
         return Article(ok=False, reason="empty document")
     if isinstance(html, (bytes, bytearray, memoryview)):
@@ -138,10 +140,10 @@ def _extract(html, url, drop, templates, feed_title, feed_published, sitemap_pub
     # (the output is the same); the scripts are kept aside for the JSON fallback.
     scripts = list(tree.iter("script"))
     etree.strip_elements(tree, *NO_TEXT, etree.Comment, with_tail=False)
-    paragraphs, source, raw = choose_body(tree, url, arts, title_norm, scripts)
-
-    kept = [par for i, par in enumerate(drop_teaser_blocks(paragraphs))
-            if not is_boilerplate(par, title_norm, i)]
+    paragraphs, source, raw = choose_body(tree, url, arts, title_norm, scripts, rules)
+    if "teaser_blocks" in rules:
+        paragraphs = drop_teaser_blocks(paragraphs)
+    kept = [par for i, par in enumerate(paragraphs) if not is_boilerplate(par, title_norm, i, rules)]
     if templates is not None:
         try:
             kept = templates.filter(kept)

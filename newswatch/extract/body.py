@@ -9,6 +9,7 @@ import re
 from typing import Sequence
 
 from .boilerplate import paragraphs
+from .rules import ALL
 from .structure import add_same_shape, drop_link_cards
 from .text import clean, contained, norm
 
@@ -109,14 +110,14 @@ def _precise_text(tree, url: str):
 
 
 def choose_body(tree, url: str, arts: list[dict], title_norm: str = "",
-                scripts=None) -> tuple[list[str], str, list[str]]:
+                scripts=None, rules=ALL) -> tuple[list[str], str, list[str]]:
     """The body's paragraphs, which rule won (precision | articleBody | json | recall) and
-    the unfiltered candidate paragraphs. `scripts`: the page's <script> elements, when they
+    the unfiltered candidate paragraphs. `rules`: the names (rules.RULES) applied. `scripts`: the page's <script> elements, when they
     were taken out of `tree`."""
     if scripts is None:
         scripts = list(tree.iter("script"))
     precise_text, tree = _precise_text(tree, url)
-    raw = paragraphs(precise_text)
+    raw = paragraphs(precise_text, rules)
     # the headline repeated on top is not evidence about the body
     precise = "\n".join(p for p in raw if norm(p) != title_norm)
     body, source = precise, "precision"
@@ -127,26 +128,29 @@ def choose_body(tree, url: str, arts: list[dict], title_norm: str = "",
             article_body = ab
     if article_body and "<" in article_body and ">" in article_body:
         article_body = re.sub(r"<[^>]+>", "\n", article_body)
-    if (article_body and len(article_body) >= 1.6 * len(precise)
+    if ("articlebody" in rules and article_body and len(article_body) >= 1.6 * len(precise)
             and (len(precise) < 0.25 * len(article_body)
                  or contained(precise, article_body) >= 0.8)):
         body, source = article_body, "articleBody"
-    elif len(precise) < 1500 and (not precise or _p_text(tree) >= 2 * len(precise)):
+    elif ("recall" in rules or "json_state" in rules) and len(precise) < 1500 and (
+            not precise or _p_text(tree) >= 2 * len(precise)):
         # recall mode costs a second pass: only when the page's <p> text shows there is
         # clearly more article than the precise pass found
-        recall = traf(tree, url, favor_recall=True)
-        raw += [p for p in paragraphs(recall) if p not in raw]
+        recall = traf(tree, url, favor_recall=True) if "recall" in rules else ""
+        raw += [p for p in paragraphs(recall, rules) if p not in raw]
         if recall and len(recall) >= 3 * len(precise) and (
                 not precise or contained(precise, recall) >= 0.8):
             body, source = recall, "recall"
-        elif len(precise) < 200:
+        elif "json_state" in rules and len(precise) < 200:
             prose = _json_prose(scripts)
             if len(prose) >= 3 * max(1, len(precise)):
                 body, source = prose, "json"
-    pars = paragraphs(body)
-    if source in ("precision", "recall"):
+    pars = paragraphs(body, rules)
+    if "same_shape" in rules and source in ("precision", "recall"):
         pars = add_same_shape(tree, pars)
-    return drop_link_cards(tree, pars), source, raw
+    if "link_cards" in rules:
+        pars = drop_link_cards(tree, pars)
+    return pars, source, raw
 
 
 # elements whose content is never article text (read for metadata before they go)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .rules import ALL
 from .text import clean, norm
 
 # Teasers that point at other stories: "Read more: ...", "Lesen Sie auch: ...".
@@ -66,32 +67,36 @@ def drop_teaser_blocks(pars: list[str]) -> list[str]:
     return out
 
 
-def is_boilerplate(par: str, title_norm: str, position: int) -> bool:
-    """True when a paragraph is boilerplate on any site (see the package docstring)."""
+def is_boilerplate(par: str, title_norm: str, position: int, rules=ALL) -> bool:
+    """True when a paragraph is boilerplate on any site (see the package docstring);
+    `rules`: the names (rules.RULES) of the paragraph rules applied."""
     n = norm(par)
     if not n:
         return True
-    if title_norm and n == title_norm:
+    if "title_repeat" in rules and title_norm and n == title_norm:
         return True
-    if _TEASER.match(par):
+    if "teaser_prefix" in rules and _TEASER.match(par):
         return True
     words_list = n.split()
-    half = len(words_list) // 2
-    if 3 <= half <= 30 and len(words_list) % 2 == 0 and words_list[:half] == words_list[half:]:
-        return True  # a teaser card: headline printed twice
-    if position < 2 and title_norm and title_norm in n and len(words_list) <= len(
-            title_norm.split()) + 8:
-        return True  # the headline with its kicker
-    if len(words_list) <= 8 and _CREDIT.match(par):
-        return True
     words = len(words_list)
+    half = words // 2
+    if ("doubled_headline" in rules and 3 <= half <= 30 and words % 2 == 0
+            and words_list[:half] == words_list[half:]):
+        return True  # a teaser card: headline printed twice
+    if ("kicker" in rules and position < 2 and title_norm and title_norm in n
+            and words <= len(title_norm.split()) + 8):
+        return True  # the headline with its kicker
+    if "photo_credit" in rules and words <= 8 and _CREDIT.match(par):
+        return True
     # A call to action addresses the reader; news about donations or subscriptions
     # ("anyone who donates to it risks charges") does not, and stays.
-    if words <= 40 and _CTA.search(low := par.lower()) and (words <= 12 or _ADDRESS.search(low)):
+    if ("cta" in rules and words <= 40 and _CTA.search(low := par.lower())
+            and (words <= 12 or _ADDRESS.search(low))):
         return True
-    if words <= 4 and par.strip().isupper() and len(par.strip()) > 3:
+    if "shouting_label" in rules and words <= 4 and par.strip().isupper() and len(par.strip()) > 3:
         return True  # "DON'T MISS", "RELATED"
-    if position < 3 and words <= 14 and (_DATE_LINE.search(par) or _BYLINE.match(par)):
+    if ("date_byline" in rules and position < 3 and words <= 14
+            and (_DATE_LINE.search(par) or _BYLINE.match(par))):
         return True
     return False
 
@@ -110,5 +115,6 @@ def undouble(par: str) -> str:
     return par
 
 
-def paragraphs(text: str) -> list[str]:
-    return [undouble(p) for p in (clean(x) for x in (text or "").split("\n")) if p]
+def paragraphs(text: str, rules=ALL) -> list[str]:
+    pars = [p for p in (clean(x) for x in (text or "").split("\n")) if p]
+    return [undouble(p) for p in pars] if "undouble" in rules else pars
