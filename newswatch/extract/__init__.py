@@ -25,11 +25,11 @@ tag/class path (4 levels, with a class) is that of at least two of its own <p> i
 in place, unless the body already holds its text or the <p> wraps blocks or code. And any
 body loses text found inside a teaser card: a link that holds both a heading and a picture
 or paragraph. Whatever body wins then loses, paragraph by paragraph, what
-is boilerplate on any site: a repeat of the headline or a date/byline line at the top,
-"Read more:"/"Related:"-style teasers (in the major languages), short call-to-action
-paragraphs (newsletter, subscribe, donate, support us, follow us, share this), a teaser
-heading ("Related", "Auch interessant") with the list under it, photo credits, teaser cards
-(a headline printed twice), and lone shouting labels ("DON'T MISS"). Finally the outlet's learned templates
+is boilerplate on any site: a date/byline line at the top, "Read more:"/"Related:"-style
+teasers (in the major languages), short call-to-action paragraphs (newsletter, subscribe,
+donate, support us, follow us, share this), a teaser heading ("Related", "Auch
+interessant") with the list under it, and photo credits. (Rules that helped only on the
+sites they were chosen on were removed: bench/extraction.py's k-fold by site.) Finally the outlet's learned templates
 (`newswatch.templates`) remove paragraphs seen on many of the outlet's other pages, and the
 outlet's `drop` CSS selectors are removed from the HTML before anything else runs.
 
@@ -143,7 +143,7 @@ def _extract(html, url, drop, templates, feed_title, feed_published, sitemap_pub
     paragraphs, source, raw = choose_body(tree, url, arts, title_norm, scripts, rules)
     if "teaser_blocks" in rules:
         paragraphs = drop_teaser_blocks(paragraphs)
-    kept = [par for i, par in enumerate(paragraphs) if not is_boilerplate(par, title_norm, i, rules)]
+    kept = [par for i, par in enumerate(paragraphs) if not is_boilerplate(par, i, rules)]
     if templates is not None:
         try:
             kept = templates.filter(kept)

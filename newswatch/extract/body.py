@@ -117,7 +117,7 @@ def choose_body(tree, url: str, arts: list[dict], title_norm: str = "",
     if scripts is None:
         scripts = list(tree.iter("script"))
     precise_text, tree = _precise_text(tree, url)
-    raw = paragraphs(precise_text, rules)
+    raw = paragraphs(precise_text)
     # the headline repeated on top is not evidence about the body
     precise = "\n".join(p for p in raw if norm(p) != title_norm)
     body, source = precise, "precision"
@@ -137,7 +137,7 @@ def choose_body(tree, url: str, arts: list[dict], title_norm: str = "",
         # recall mode costs a second pass: only when the page's <p> text shows there is
         # clearly more article than the precise pass found
         recall = traf(tree, url, favor_recall=True) if "recall" in rules else ""
-        raw += [p for p in paragraphs(recall, rules) if p not in raw]
+        raw += [p for p in paragraphs(recall) if p not in raw]
         if recall and len(recall) >= 3 * len(precise) and (
                 not precise or contained(precise, recall) >= 0.8):
             body, source = recall, "recall"
@@ -145,7 +145,7 @@ def choose_body(tree, url: str, arts: list[dict], title_norm: str = "",
             prose = _json_prose(scripts)
             if len(prose) >= 3 * max(1, len(precise)):
                 body, source = prose, "json"
-    pars = paragraphs(body, rules)
+    pars = paragraphs(body)
     if "same_shape" in rules and source in ("precision", "recall"):
         pars = add_same_shape(tree, pars)
     if "link_cards" in rules:

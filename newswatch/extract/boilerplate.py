@@ -67,25 +67,15 @@ def drop_teaser_blocks(pars: list[str]) -> list[str]:
     return out
 
 
-def is_boilerplate(par: str, title_norm: str, position: int, rules=ALL) -> bool:
+def is_boilerplate(par: str, position: int, rules=ALL) -> bool:
     """True when a paragraph is boilerplate on any site (see the package docstring);
     `rules`: the names (rules.RULES) of the paragraph rules applied."""
     n = norm(par)
     if not n:
         return True
-    if "title_repeat" in rules and title_norm and n == title_norm:
-        return True
     if "teaser_prefix" in rules and _TEASER.match(par):
         return True
-    words_list = n.split()
-    words = len(words_list)
-    half = words // 2
-    if ("doubled_headline" in rules and 3 <= half <= 30 and words % 2 == 0
-            and words_list[:half] == words_list[half:]):
-        return True  # a teaser card: headline printed twice
-    if ("kicker" in rules and position < 2 and title_norm and title_norm in n
-            and words <= len(title_norm.split()) + 8):
-        return True  # the headline with its kicker
+    words = len(n.split())
     if "photo_credit" in rules and words <= 8 and _CREDIT.match(par):
         return True
     # A call to action addresses the reader; news about donations or subscriptions
@@ -93,28 +83,11 @@ def is_boilerplate(par: str, title_norm: str, position: int, rules=ALL) -> bool:
     if ("cta" in rules and words <= 40 and _CTA.search(low := par.lower())
             and (words <= 12 or _ADDRESS.search(low))):
         return True
-    if "shouting_label" in rules and words <= 4 and par.strip().isupper() and len(par.strip()) > 3:
-        return True  # "DON'T MISS", "RELATED"
     if ("date_byline" in rules and position < 3 and words <= 14
             and (_DATE_LINE.search(par) or _BYLINE.match(par))):
         return True
     return False
 
 
-def undouble(par: str) -> str:
-    """A long paragraph that is the same text twice (seen in JSON-LD articleBody) -> once."""
-    if len(par) < 120:
-        return par  # too short to hold 2 x 31 words
-    toks = re.findall(r"\w+", par)
-    half = len(toks) // 2
-    if half <= 30 or len(toks) % 2 or toks[0].casefold() != toks[half].casefold():
-        return par
-    if all(toks[i].casefold() == toks[i + half].casefold() for i in range(half)):
-        second = list(re.finditer(r"\w+", par))[half]
-        return par[: second.start()].strip()
-    return par
-
-
-def paragraphs(text: str, rules=ALL) -> list[str]:
-    pars = [p for p in (clean(x) for x in (text or "").split("\n")) if p]
-    return [undouble(p) for p in pars] if "undouble" in rules else pars
+def paragraphs(text: str) -> list[str]:
+    return [p for p in (clean(x) for x in (text or "").split("\n")) if p]
