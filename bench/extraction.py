@@ -1,6 +1,6 @@
 """Extraction benchmark: newswatch.extract vs trafilatura, side by side, in one run.
 
-    python bench/extraction.py [--data DIR] [--limit N] [--misses]
+    python bench/extraction.py [--data DIR] [--limit N] [--misses] [--folds K]
 
 DIR (default: ../shared/datasets/extraction relative to the repository root) holds one
 folder per dataset (`zyte`, `fundus`), each with `manifest.json` and `html/*.html.gz`.
@@ -25,6 +25,17 @@ Compared: `newswatch` = newswatch.extract.extract_article (what the crawler call
 include_comments=False. Times are per page, sequential, one process; trafilatura's metadata
 for the title/date/author columns comes from a second, untimed call with
 with_metadata=True so the timed call is exactly plain `trafilatura.extract`.
+
+K-fold by site (issue 17): the pages of both datasets are pooled and split into K folds by
+site (host without "www.", so one site's pages are never on both sides). For each of
+newswatch's own rules (`newswatch.extract.rules.RULES`), on each fold: the rule is kept when
+switching it off lowers F1 on the other K-1 folds (a tie drops it: simpler code that ties
+wins); the held-out fold is then scored with the rules kept on its training folds. Printed
+per rule: the F1 gain of the rule on the training folds (mean over folds) and the gain of
+the fold's decision on the held-out pages (0 where it was dropped), and overall: in-fold
+and out-of-fold F1 of all rules, of no rule, of the per-fold selection, and of
+trafilatura's default and best settings. trafilatura's and htmldate's results are cached
+per page inside the run, so each rule setting costs only newswatch's own work.
 """
 
 from __future__ import annotations
@@ -96,7 +107,7 @@ def date_ok(pred: str | None, truth: str | None) -> bool:
     if not pred or not truth:
         return False
     try:
-        t = datetime.fromisoformat(truth.strip().replace(" ", "T", 1))
+        t = datetime.fromisoformat(truth.strip())
     except ValueError:
         return pred[:10] == truth[:10]
     days = {t.date().isoformat()}
@@ -196,11 +207,140 @@ def _fmt(v, fmt="{:.3f}"):
     return "-" if v is None else fmt.format(v)
 
 
+# --- k-fold by site ---------------------------------------------------------------------------
+
+def _site(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _folds(pages: list[dict], k: int) -> list[int]:
+    """Fold of each page: sites shuffled by a fixed hash, then dealt round-robin."""
+    import hashlib
+
+    sites = sorted({p["site"] for p in pages},
+                   key=lambda s: hashlib.sha256(s.encode()).hexdigest())
+    fold_of = {s: i % k for i, s in enumerate(sites)}
+    return [fold_of[p["site"]] for p in pages]
+
+
+class _Cache:
+    """trafilatura.extract and htmldate.find_date memoised per page for one run: the rule
+    settings differ only in newswatch's own work on their results."""
+
+    def __init__(self):
+        import htmldate
+        import trafilatura
+
+        self.page = None
+        self.memo: dict = {}
+        self._traf, self._date = trafilatura.extract, htmldate.find_date
+        trafilatura.extract = self._wrap(self._traf)
+        htmldate.find_date = self._wrap(self._date)
+
+    def _wrap(self, fn):
+        def cached(tree, *args, **kw):
+            key = (self.page, fn.__name__, args, tuple(sorted(kw.items())))
+            if key not in self.memo:
+                self.memo[key] = fn(tree, *args, **kw)
+            return self.memo[key]
+        return cached
+
+    def close(self):
+        import htmldate
+        import trafilatura
+
+        trafilatura.extract, htmldate.find_date = self._traf, self._date
+
+
+def kfold(datasets: list[Path], limit: int | None, k: int) -> list[str]:
+    from newswatch.extract import extract_article
+    from newswatch.extract.rules import ALL, RULES
+
+    pages = []
+    for d in datasets:
+        for item, html in load(d, limit):
+            truth = item.get("articleBody") if "articleBody" in item else item.get("body_text")
+            pages.append({"id": f"{d.name}/{item.get('id')}", "html": html, "url": item["url"],
+                          "truth": truth or "", "site": _site(item["url"]),
+                          "traf": {name: EXTRACTORS[name](html, item["url"], False)["text"]
+                                   for name in ("traf-default", "traf-best")}})
+    fold = _folds(pages, k)
+    cache = _Cache()
+    scores: dict[frozenset, list] = {}
+
+    def score(rules: frozenset, i: int) -> tuple:
+        per = scores.setdefault(rules, [None] * len(pages))
+        if per[i] is None:
+            cache.page = pages[i]["id"]
+            text = extract_article(pages[i]["html"], pages[i]["url"], rules=rules).text
+            per[i] = tp_fp_fn(pages[i]["truth"], text)
+        return per[i]
+
+    def f1(rules, idx) -> float:
+        return prf([score(rules, i) for i in idx])[2]
+
+    def f1_traf(name, idx) -> float:
+        return prf([tp_fp_fn(pages[i]["truth"], pages[i]["traf"][name]) for i in idx])[2]
+
+    try:
+        folds = [([i for i in range(len(pages)) if fold[i] != f],
+                  [i for i in range(len(pages)) if fold[i] == f]) for f in range(k)]
+        gains_in = {r: [] for r in RULES}
+        kept = [set() for _ in range(k)]
+        for f, (train, _test) in enumerate(folds):
+            base = f1(ALL, train)
+            for r in RULES:
+                g = base - f1(ALL - {r}, train)
+                gains_in[r].append(g)
+                if g > 0:
+                    kept[f].add(r)
+        # held out: each page scored once, under its own fold's decision
+        held = {r: ([], []) for r in RULES}  # (with the fold's decision, without the rule)
+        selected = []
+        for f, (_train, test) in enumerate(folds):
+            for i in test:
+                selected.append(score(frozenset(kept[f]), i))
+                for r in RULES:
+                    held[r][0].append(score(ALL if r in kept[f] else ALL - {r}, i))
+                    held[r][1].append(score(ALL - {r}, i))
+        everything = range(len(pages))
+        lines = [f"k-fold by site: {len(pages)} pages, {len({p['site'] for p in pages})} "
+                 f"sites, {k} folds (F1; in-fold = mean over folds on the training folds)",
+                 f"{'rule':<17} {'kept in':>7} {'in-fold gain':>12} {'out-of-fold gain':>16} "
+                 f"{'gain if always on':>17}"]
+        for r in RULES:
+            n_kept = sum(r in s for s in kept)
+            out_gain = prf(held[r][0])[2] - prf(held[r][1])[2]
+            always = f1(ALL, everything) - f1(ALL - {r}, everything)
+            lines.append(f"{r:<17} {n_kept:>3}/{k:<3} {statistics.mean(gains_in[r]):+12.4f} "
+                         f"{out_gain:+16.4f} {always:+17.4f}")
+        lines.append(f"{'setting':<26} {'in-fold F1':>10} {'out-of-fold F1':>14}")
+
+        def row(name, fn_in, out):
+            lines.append(f"{name:<26} {fn_in:10.4f} {out:14.4f}")
+        row("newswatch, all rules", statistics.mean(f1(ALL, tr) for tr, _ in folds),
+            f1(ALL, everything))
+        row("newswatch, no rule", statistics.mean(f1(frozenset(), tr) for tr, _ in folds),
+            f1(frozenset(), everything))
+        row("newswatch, rules selected",
+            statistics.mean(f1(frozenset(kept[f]), tr) for f, (tr, _) in enumerate(folds)),
+            prf(selected)[2])
+        for name in ("traf-default", "traf-best"):
+            row(name, statistics.mean(f1_traf(name, tr) for tr, _ in folds),
+                f1_traf(name, everything))
+        return lines
+    finally:
+        cache.close()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "extraction")
     ap.add_argument("--limit", type=int, default=None, help="pages per dataset")
     ap.add_argument("--misses", action="store_true", help="list newswatch's per-page misses")
+    ap.add_argument("--folds", type=int, default=5, help="k of the k-fold by site (0: none)")
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"extraction bench skipped: no dataset folder at {args.data}")
@@ -229,6 +369,9 @@ def main(argv=None) -> int:
     print("\n".join(lines))
     if ("zyte", "newswatch") in f1:
         print(f"zyte F1 {f1[('zyte', 'newswatch')]:.3f} vs {f1[('zyte', 'traf-best')]:.3f}")
+    if args.folds > 1:
+        print()
+        print("\n".join(kfold(datasets, args.limit, args.folds)))
     return 0
 
 

@@ -84,7 +84,7 @@ def run_one(data: bytes, url: str) -> tuple[str, float, int, str]:
 
     started = time.monotonic()
     try:
-        article = extract_article(data, url, outlet="fuzz")
+        article = extract_article(data, url)
     except MemoryError:
         return "memory", time.monotonic() - started, 0, "MemoryError"
     except Exception as exc:  # noqa: BLE001 - that is the finding

@@ -146,9 +146,9 @@ def main(argv=None) -> int:
                 path = f"/{outlet}/story-{i}"
                 url = base + path
                 html = urllib.request.urlopen(url, timeout=10).read()
-                plain = extract_article(html, url, outlet)
+                plain = extract_article(html, url)
                 model = TemplateModel.load(db, outlet)
-                art = extract_article(html, url, outlet, templates=model)
+                art = extract_article(html, url, templates=model)
                 learn(db, outlet, url, art.raw_paragraphs)
                 no_tpl += boiler_sentences(cfg, plain.text)
                 b = boiler_sentences(cfg, art.text)

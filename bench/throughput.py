@@ -206,7 +206,7 @@ def _warm(_: int) -> int:
 def _ours(html: str) -> int:
     from newswatch.extract import extract_article
 
-    return len(extract_article(html, "http://127.0.0.1/news/2026/1.html", outlet="bench").text)
+    return len(extract_article(html, "http://127.0.0.1/news/2026/1.html").text)
 
 
 def baseline_single(htmls: list[str], fn=_plain) -> dict:

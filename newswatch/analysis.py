@@ -31,7 +31,6 @@ def page_options(outlet, item: dict, templates_model) -> dict:
     """`analyse_page` keyword arguments for a fetched article item of `outlet` (pops the
     item's `encoding`: the worker decodes)."""
     return {
-        "outlet": outlet.id,
         "drop": tuple(outlet.drop),
         "templates": templates_model,
         "feed_title": item.get("feed_title") or item.get("sitemap_title"),

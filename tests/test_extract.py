@@ -144,7 +144,7 @@ def _blocks(pars, cls="story-text"):
 
 
 def test_paragraph_between_body_blocks_with_the_same_shape_is_added():
-    from newswatch.extract import _add_same_shape
+    from newswatch.extract.structure import add_same_shape
 
     promo = ('<div class="promo"><p class="teaser">Win a weekend for two at the lakeside spa.'
              "</p></div>")
@@ -152,21 +152,21 @@ def test_paragraph_between_body_blocks_with_the_same_shape_is_added():
                  f"</article>{_blocks(['Reader comment: the old timetable was better.'])}"
                  "</body></html>")
     found = [_LAKE[0], _LAKE[1], _LAKE[3]]  # the extractor missed the third paragraph
-    out = _add_same_shape(tree, found)
+    out = add_same_shape(tree, found)
     assert out == _LAKE  # put back in its place
     assert not any("spa" in p or "Reader comment" in p for p in out)  # other shape / outside
 
 
 def test_unstyled_paragraphs_are_not_added_by_shape():
-    from newswatch.extract import _add_same_shape
+    from newswatch.extract.structure import add_same_shape
 
     tree = _tree("<html><body>" + "".join(f"<div><p>{p}</p></div>" for p in _LAKE)
                  + "</body></html>")
-    assert _add_same_shape(tree, [_LAKE[0], _LAKE[1], _LAKE[3]]) == [_LAKE[0], _LAKE[1], _LAKE[3]]
+    assert add_same_shape(tree, [_LAKE[0], _LAKE[1], _LAKE[3]]) == [_LAKE[0], _LAKE[1], _LAKE[3]]
 
 
 def test_text_inside_a_teaser_card_link_is_dropped():
-    from newswatch.extract import _drop_link_cards
+    from newswatch.extract.structure import drop_link_cards
 
     summary = "Council votes to extend the cycle lane along the river road by two kilometres."
     card = (f'<a href="/other-story"><img src="t.jpg"><h3>Cycle lane grows</h3>'
@@ -175,7 +175,7 @@ def test_text_inside_a_teaser_card_link_is_dropped():
     tree = _tree(f"<html><body><article>{_blocks(_LAKE)}{anchor_heading}</article>{card}"
                  "</body></html>")
     pars = _LAKE + ["What the new timetable means for commuters", summary]
-    assert _drop_link_cards(tree, pars) == _LAKE + ["What the new timetable means for commuters"]
+    assert drop_link_cards(tree, pars) == _LAKE + ["What the new timetable means for commuters"]
 
 
 def test_body_held_only_in_an_inline_script_state_is_found():
