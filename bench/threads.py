@@ -57,7 +57,7 @@ from newswatch import clock, dedup, threads  # noqa: E402
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "events"
 COPY_JACCARD = 0.8
 FAKE_STEP = 60.0
-THRESHOLDS = [round(0.15 + 0.025 * i, 3) for i in range(17)]  # 0.15 .. 0.55
+THRESHOLDS = [round(0.15 + 0.05 * i, 2) for i in range(8)]  # 0.15 .. 0.5
 PENALTIES = [0.1, 0.3]
 WEIGHTS = [
     {"title": 0.2, "lead": 0.2, "body": 0.5, "names": 0.1},
