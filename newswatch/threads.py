@@ -1,0 +1,366 @@
+"""Story threads: the reports of one event across outlets, found online, one decision per
+article (after Miranda et al. 2018, "Multilingual clustering of streaming news").
+
+Each original becomes four TF-IDF sub-vectors (title, lead = the first LEAD_WORDS words of
+the text, body, names = capitalised words not opening a sentence) and is compared with the
+threads active in the window: those whose last report is at most `window_hours` older than
+the stream's clock. Candidates come from an inverted index of the threads' rarer terms
+(idf >= MIN_IDF), so the work per article depends on the window, never on the archive. A
+candidate's score is the weighted sum of the four cosines against the thread's centroids,
+less a time penalty that grows with the hours since the thread's last report; the article
+joins the best candidate at or above `threshold`, or starts a thread named by its own id.
+
+Precision first (a wrong merge hides a new story): centroids, not single links (one shared
+paragraph cannot chain two events), and a thread expires out of the window, so the same
+kind of event months later starts its own thread whatever its words.
+
+Memory stays flat: expired threads leave the index; centroids keep their CENTROID_TERMS
+heaviest terms per field; document frequencies are counted in a fixed array of DF_BUCKETS
+hashed buckets (a collision only blurs the idf of two rare terms).
+
+State as rows (for the store, which owns the SQL): `rows()` -> {"meta": [(key, value)],
+"threads": [(thread_id, first_ts, last_ts, size)], "terms": [(thread_id, field, term,
+weight)], "df": [(bucket, count)]}; `ThreadIndex.from_rows(rows, **params)` rebuilds it
+(the postings are derived from the terms). Times are POSIX seconds (floats).
+
+Term folding: `normalise` (text -> text) is applied before tokenising; the default is NFKC
++ casefold. A cross-script fold (transliteration) can be passed in without changing this
+module.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterable, NamedTuple
+
+import numpy as np
+
+FIELDS = ("title", "lead", "body", "names")
+LEAD_WORDS = 50
+MAX_WORDS = 2000          # longer texts are read on their first MAX_WORDS words
+MIN_IDF = 2.5             # terms rarer than this (df/N below ~22%) are indexed ...
+WARMUP_DOCS = 200         # ... once the frequencies have seen WARMUP_DOCS articles
+QUERY_TERMS = 12          # an article looks up its QUERY_TERMS heaviest rare terms
+INDEX_TERMS = 40          # a thread is findable by its INDEX_TERMS heaviest rare terms
+CENTROID_TERMS = 150      # per field; the tail of a long thread's centroid is dropped
+DOC_TERMS = 100           # an article's vectors keep their DOC_TERMS heaviest terms
+MAX_CANDIDATES = 25       # scored per article (most shared query terms first)
+DF_BUCKETS = 1 << 20
+DEFAULT_WINDOW_HOURS = 72.0
+# Chosen by bench/threads.py on all labelled sets (see the README's thread figures).
+DEFAULT_WEIGHTS = {"title": 0.2, "lead": 0.2, "body": 0.5, "names": 0.1}
+DEFAULT_THRESHOLD = 0.3
+DEFAULT_TIME_PENALTY = 0.3  # score lost at the far edge of the window
+# Two reports that each name several people or places but almost none in common are two
+# events (the same kind of fire in two towns), whatever their other words share. On the
+# labelled sets this guard costs at most 0.002 B-cubed F1 (bench/threads.py).
+DEFAULT_NAMES_FLOOR = 0.1
+NAMES_MIN = 3
+
+_WORD = re.compile(r"\w+")
+_NAME = re.compile(r"\b[^\W\d_][\w'-]*")
+_SENTENCE_END = re.compile(r"(^|[.!?:\"\u201d\u00bb])\s*$")
+
+
+def default_normalise(text: str) -> str:
+    """NFKC + casefold: the same word in compatibility forms or another case is one term."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+class Doc(NamedTuple):
+    """What threading needs of one stored original. `published`: datetime or POSIX seconds."""
+
+    id: int | str
+    title: str | None
+    text: str | None
+    published: datetime | float
+
+
+class Features(NamedTuple):
+    """One article's sub-vectors (term -> weight, unit length) at its arrival."""
+
+    id: int | str
+    ts: float
+    vectors: dict[str, dict[str, float]]
+    query: list[str]
+    terms: frozenset  # counted once into the document frequencies
+
+
+class Decision(NamedTuple):
+    """`thread_id` (the first report's id), `score` of the joined thread (0.0 for a new
+    thread: then `reasons` describes the best rejected candidate, if any), `new`, and
+    `reasons`: per-field cosines, hours since the thread's last report, the shared terms
+    that weigh most, and how many threads were compared."""
+
+    thread_id: int | str
+    score: float
+    new: bool
+    reasons: dict
+
+
+@dataclass
+class _Thread:
+    id: int | str
+    first: float
+    last: float
+    size: int = 0
+    sums: dict[str, dict[str, float]] = field(default_factory=lambda: {f: {} for f in FIELDS})
+    norms: dict[str, float] = field(default_factory=dict)
+    indexed: frozenset = frozenset()
+
+
+def _timestamp(when) -> float:
+    if isinstance(when, datetime):
+        return when.timestamp()
+    return float(when)
+
+
+def _unit(counts: Counter, idf: Callable[[str], float]) -> dict[str, float]:
+    vec = {t: (1.0 + math.log(c)) * idf(t) for t, c in counts.items()}
+    if len(vec) > DOC_TERMS:  # the light tail moves a cosine little and costs the most
+        vec = dict(heapq.nlargest(DOC_TERMS, vec.items(), key=lambda kv: kv[1]))
+    norm = math.sqrt(sum(w * w for w in vec.values()))
+    return {t: w / norm for t, w in vec.items()} if norm else {}
+
+
+def _cosine(vec: dict[str, float], sums: dict[str, float], norm: float) -> float:
+    if not norm or not vec:
+        return 0.0
+    if len(vec) > len(sums):
+        return sum(w * vec.get(t, 0.0) for t, w in sums.items()) / norm
+    return sum(w * sums.get(t, 0.0) for t, w in vec.items()) / norm
+
+
+class DocumentFrequencies:
+    """Document counts per term in DF_BUCKETS hashed buckets: fixed memory for any archive."""
+
+    def __init__(self, buckets: int = DF_BUCKETS):
+        self.counts = np.zeros(buckets, dtype=np.int32)
+        self.n = 0
+        self._mask = buckets - 1
+
+    def bucket(self, term: str) -> int:
+        return zlib.crc32(term.encode("utf-8")) & self._mask
+
+    def add(self, terms: Iterable[str]) -> None:
+        self.n += 1
+        for b in {self.bucket(t) for t in terms}:
+            self.counts[b] += 1
+
+    def idf(self, term: str) -> float:
+        return math.log((1 + self.n) / (1 + int(self.counts[self.bucket(term)]))) + 1.0
+
+
+class ThreadIndex:
+    """Online threading over a sliding window. `assign(doc) -> Decision` is the whole
+    protocol for a caller that feeds originals in published order; `prime(docs)` counts
+    document frequencies of an archive (no threads) so that the first articles are
+    weighed against a known vocabulary."""
+
+    def __init__(self, *, window_hours: float = DEFAULT_WINDOW_HOURS,
+                 threshold: float = DEFAULT_THRESHOLD, weights: dict | None = None,
+                 time_penalty: float = DEFAULT_TIME_PENALTY,
+                 names_floor: float = DEFAULT_NAMES_FLOOR,
+                 normalise: Callable[[str], str] = default_normalise):
+        self.window = window_hours * 3600.0
+        self.threshold = threshold
+        self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        self.time_penalty = time_penalty
+        self.names_floor = names_floor
+        self.normalise = normalise
+        self.df = DocumentFrequencies()
+        self.clock = float("-inf")
+        self.threads: dict[int | str, _Thread] = {}  # ordered by last report, oldest first
+        self.postings: dict[str, set] = {}
+
+    # -- features ---------------------------------------------------------------------
+
+    def _tokens(self, text: str) -> list[str]:
+        return [w for w in _WORD.findall(self.normalise(text)) if len(w) > 1][:MAX_WORDS]
+
+    def _names(self, text: str) -> list[str]:
+        # Capitalised words that do not open a sentence: names of people, places, bodies.
+        # Capitalisation is read on the raw text; the term is the normalised word.
+        out = []
+        for line in text.splitlines():
+            for m in _NAME.finditer(line):
+                word = m.group(0)
+                before = line[max(0, m.start() - 4):m.start()]  # not the whole prefix
+                if word[0].isupper() and not (m.start() == 0 or _SENTENCE_END.search(before)):
+                    out.extend(self._tokens(word))
+        return out[:MAX_WORDS]
+
+    def analyse(self, doc: Doc) -> Features:
+        """The article's sub-vectors; counts its terms into the document frequencies."""
+        title, text = doc.title or "", doc.text or ""
+        body = self._tokens(text)
+        title_t = self._tokens(title)
+        counts = {"title": Counter(title_t), "lead": Counter(body[:LEAD_WORDS]),
+                  "body": Counter(body), "names": Counter(self._names(title + "\n" + text))}
+        terms = frozenset(body) | frozenset(title_t)
+        self.df.add(terms)
+        idf = self.df.idf
+        vectors = {f: _unit(c, idf) for f, c in counts.items()}
+        query = self._rarest(vectors, QUERY_TERMS)
+        return Features(doc.id, _timestamp(doc.published), vectors, query, terms)
+
+    def terms(self, doc: Doc) -> frozenset:
+        """The distinct terms of title and text, as counted into the document frequencies."""
+        return frozenset(self._tokens(doc.text or "")) | frozenset(self._tokens(doc.title or ""))
+
+    def _rarest(self, vectors: dict[str, dict[str, float]], n: int) -> list[str]:
+        """The n heaviest terms of title, body and names that are rare enough to look up."""
+        idf, warm = self.df.idf, self.df.n >= WARMUP_DOCS
+        rare: Counter = Counter()
+        for f in ("title", "body", "names"):
+            for t, w in vectors[f].items():
+                if not warm or idf(t) >= MIN_IDF:
+                    rare[t] += w
+        return [t for t, _ in rare.most_common(n)]
+
+    def prime(self, docs: Iterable[Doc]) -> None:
+        for doc in docs:
+            self.df.add(self.terms(doc))
+
+    # -- decisions --------------------------------------------------------------------
+
+    def assign(self, doc: Doc) -> Decision:
+        return self.place(self.analyse(doc))
+
+    def score(self, feats: Features, thread: _Thread) -> tuple[float, dict]:
+        sims = {f: _cosine(feats.vectors[f], thread.sums[f], thread.norms.get(f, 0.0))
+                for f in FIELDS}
+        hours = abs(feats.ts - thread.last) / 3600.0
+        total = sum(self.weights.get(f, 0.0) * s for f, s in sims.items())
+        total -= self.time_penalty * min(1.0, hours * 3600.0 / self.window)
+        if (sims["names"] < self.names_floor and len(feats.vectors["names"]) >= NAMES_MIN
+                and len(thread.sums["names"]) >= NAMES_MIN):
+            total = min(total, self.threshold - 1e-6)  # vetoed; still reported as nearest
+        return total, {**{f: round(s, 3) for f, s in sims.items()}, "hours": round(hours, 1)}
+
+    def candidates(self, feats: Features) -> list[_Thread]:
+        hits: Counter = Counter()
+        for term in feats.query:
+            for tid in self.postings.get(term, ()):
+                hits[tid] += 1
+        return [self.threads[tid] for tid, _ in hits.most_common(MAX_CANDIDATES)]
+
+    def place(self, feats: Features) -> Decision:
+        """Join the best active thread at or above the threshold, or start one."""
+        self.expire(max(self.clock, feats.ts))
+        best, best_score, best_why = None, float("-inf"), {}
+        cands = self.candidates(feats)
+        for thread in cands:
+            s, why = self.score(feats, thread)
+            if s > best_score:
+                best, best_score, best_why = thread, s, why
+        reasons = {**best_why, "compared": len(cands)}
+        if best is not None:
+            reasons["shared"] = self._shared(feats, best)
+        if best is not None and best_score >= self.threshold:
+            self._join(best, feats)
+            return Decision(best.id, round(best_score, 4), False, reasons)
+        if best is not None:
+            reasons["nearest"] = best.id
+            reasons["nearest_score"] = round(best_score, 4)
+        thread = _Thread(feats.id, feats.ts, feats.ts)
+        self._join(thread, feats)
+        return Decision(thread.id, 0.0, True, reasons)
+
+    def _shared(self, feats: Features, thread: _Thread, n: int = 6) -> list[str]:
+        weight: Counter = Counter()
+        for f in ("title", "body", "names"):
+            sums = thread.sums[f]
+            for t, w in feats.vectors[f].items():
+                if t in sums:
+                    weight[t] += w * sums[t]
+        return [t for t, _ in weight.most_common(n)]
+
+    def _join(self, thread: _Thread, feats: Features) -> None:
+        for f in FIELDS:
+            sums = thread.sums[f]
+            for t, w in feats.vectors[f].items():
+                sums[t] = sums.get(t, 0.0) + w
+            if len(sums) > CENTROID_TERMS:
+                sums = dict(heapq.nlargest(CENTROID_TERMS, sums.items(), key=lambda kv: kv[1]))
+                thread.sums[f] = sums
+            thread.norms[f] = math.sqrt(sum(w * w for w in sums.values()))
+        thread.size += 1
+        thread.first = min(thread.first, feats.ts)
+        thread.last = max(thread.last, feats.ts)
+        self.threads.pop(thread.id, None)  # re-inserted last: the dict stays in last-report order
+        self.threads[thread.id] = thread
+        self._reindex(thread)
+        self.clock = max(self.clock, feats.ts)
+
+    def _reindex(self, thread: _Thread) -> None:
+        new = frozenset(self._rarest(thread.sums, INDEX_TERMS))
+        for t in thread.indexed - new:
+            self._unpost(t, thread.id)
+        for t in new - thread.indexed:
+            self.postings.setdefault(t, set()).add(thread.id)
+        thread.indexed = new
+
+    def _unpost(self, term: str, tid) -> None:
+        ids = self.postings.get(term)
+        if ids is not None:
+            ids.discard(tid)
+            if not ids:
+                del self.postings[term]
+
+    def expire(self, now: float) -> int:
+        """Drop threads whose last report is older than the window; returns how many."""
+        cutoff = now - self.window
+        gone = 0
+        while self.threads:
+            tid, thread = next(iter(self.threads.items()))
+            if thread.last >= cutoff:
+                break
+            # Out-of-order timestamps can leave a younger thread behind an older one; the
+            # order is by last update, which is close enough for a window of days.
+            del self.threads[tid]
+            for t in thread.indexed:
+                self._unpost(t, tid)
+            gone += 1
+        return gone
+
+    # -- state as rows ----------------------------------------------------------------
+
+    def rows(self) -> dict[str, list[tuple]]:
+        nz = np.flatnonzero(self.df.counts)
+        return {
+            "meta": [("n_docs", self.df.n), ("clock", self.clock)],
+            "threads": [(t.id, t.first, t.last, t.size) for t in self.threads.values()],
+            "terms": [(t.id, f, term, w) for t in self.threads.values() for f in FIELDS
+                      for term, w in t.sums[f].items()],
+            "df": [(int(b), int(self.df.counts[b])) for b in nz],
+        }
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, list[tuple]], **params) -> "ThreadIndex":
+        index = cls(**params)
+        meta = dict(rows.get("meta", []))
+        index.df.n = int(meta.get("n_docs", 0))
+        index.clock = float(meta.get("clock", float("-inf")))
+        for bucket, count in rows.get("df", []):
+            index.df.counts[bucket] = count
+        for tid, first, last, size in sorted(rows.get("threads", []), key=lambda r: r[2]):
+            index.threads[tid] = _Thread(tid, first, last, size)
+        for tid, f, term, w in rows.get("terms", []):
+            if tid in index.threads:
+                index.threads[tid].sums[f][term] = w
+        for thread in index.threads.values():
+            thread.norms = {f: math.sqrt(sum(w * w for w in thread.sums[f].values()))
+                            for f in FIELDS}
+            index._reindex(thread)
+        return index
+
+    def __len__(self) -> int:
+        return len(self.threads)
