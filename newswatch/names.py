@@ -26,7 +26,7 @@ import Stemmer
 from anyascii import anyascii
 from metaphone import doublemetaphone
 
-__all__ = ["fold", "fold_word", "is_latin", "variant_key", "same_name", "variants",
+__all__ = ["fold", "fold_word", "transliterate", "is_latin", "variant_key", "same_name", "variants",
            "alias_table", "AliasError"]
 
 _RU = Stemmer.Stemmer("russian")
@@ -47,6 +47,11 @@ def is_latin(token: str) -> bool:
 
 def _ascii(text: str) -> str:
     return _NOT_ALNUM.sub("", anyascii(text).lower())
+
+
+def transliterate(word: str) -> str:
+    """One word in ASCII Latin letters and digits (anyascii), nothing removed."""
+    return _ascii(unicodedata.normalize("NFKC", word).casefold())
 
 
 @lru_cache(maxsize=200_000)

@@ -29,6 +29,18 @@ subtract from a set of matches, never list "everything but".  A term with no let
 digits (``"--"``, a lone ``-``) is dropped from a larger query; if nothing is left, that is
 an error too.  A leading ``-`` is not an operator: ``-Putin`` is the word Putin.
 
+Names across scripts and spellings (`newswatch.names`; used by `match_batch`, the archive
+`search` still reads the plain index until it has a folded one)::
+
+    Lavrov                      also "Лавров", "Лаврова", "Лаврову" (a Latin word matches the
+                                transliterated Cyrillic word, case ending removed), never "Lavrova"
+    Лавров                      also "Lavrov" (a non-Latin word matches its transliteration)
+    ~Sergei   "~Sergei Lavrov"  spelling variants: Sergey, Serguei, Сергей, Сергея (Double Metaphone)
+    @"Kim Jong Un"              any variant of the alias (``aliases`` of compile_query)
+
+A word only ever meets words of its own script as it is typed: folding merges nothing
+within one script (брат/брать, Masse/Maße stay apart).
+
 Users never write FTS5: every term is emitted as a quoted FTS5 string, so ``title:x``,
 ``NEAR(a b)``, ``^x`` or ``+`` typed by a user are just words.
 """
@@ -38,6 +50,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Hashable, Iterable, NamedTuple, Sequence, TypeVar
@@ -45,8 +58,11 @@ from typing import Hashable, Iterable, NamedTuple, Sequence, TypeVar
 from .clock import to_iso
 from .db import FTS_TOKENIZE
 from .errors import DatabaseError, QueryError
+from .names import (NON_LATIN, alias_table, fold, fold_word, is_latin, transliterate,
+                    variant_key)
 
-__all__ = ["Query", "Term", "compile_query", "match_batch", "search", "highlight", "tokenize"]
+__all__ = ["Query", "Term", "Form", "compile_query", "match_batch", "search", "highlight",
+           "matched_forms", "tokenize"]
 
 ELLIPSIS = "…"
 _SPACES = re.compile(r"\s+")
@@ -60,11 +76,28 @@ class Term(NamedTuple):
     prefix: bool
 
 
+class Form(NamedTuple):
+    """A positive term as the folded index sees it: per token (space, value), space "o" the
+    unicode61 token, "f" its `fold_word`, "k" the `variant_key` of its fold."""
+
+    parts: tuple[tuple[str, str], ...]
+    prefix: bool
+
+
+# The batch index: the text as typed, folded (names.fold_word per token), and keyed
+# ("<variant key>0<fold>" per token, for ~).  Positions line up across the three.
+_ORIG, _FOLD, _KEY = "{title text}", "{title_f text_f}", "{title_k text_k}"
+_BATCH_COLUMNS = "title, text, title_f, text_f, title_k, text_k"
+
+
 @dataclass(frozen=True)
 class Query:
     source: str  # what the user wrote
-    fts: str  # the FTS5 MATCH expression
+    fts: str  # the FTS5 MATCH expression on the plain (title, text) index
     terms: tuple[Term, ...]  # positive terms (not under NOT), for highlighting
+    folded: str = ""  # the MATCH expression on the folded batch index (match_batch)
+    forms: tuple[Form, ...] = ()  # positive terms for highlight / matched_forms
+    needs: frozenset = frozenset()  # batch columns beyond the folded ones: "o", "k"
 
 
 # ---------------------------------------------------------------------------------------
@@ -89,6 +122,8 @@ def _probe() -> sqlite3.Connection:
         conn.execute(f"CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='{FTS_TOKENIZE}')")
         conn.execute("CREATE VIRTUAL TABLE probe_vocab USING fts5vocab(probe, 'instance')")
         conn.execute(f"CREATE VIRTUAL TABLE empty USING fts5(title, text, tokenize='{FTS_TOKENIZE}')")
+        conn.execute(f"CREATE VIRTUAL TABLE emptyf USING fts5({_BATCH_COLUMNS}, "
+                     f"tokenize='{FTS_TOKENIZE}')")
         _probe_conn = conn
     return _probe_conn
 
@@ -160,7 +195,7 @@ class _Tok(NamedTuple):
 
 
 _OPERATORS = {"and": "AND", "or": "OR", "not": "NOT"}
-_STARTS_TERM = {"WORD", "PHRASE", "(", "NOT"}
+_STARTS_TERM = {"WORD", "PHRASE", "ALIAS", "(", "NOT"}
 
 
 def _lex(src: str) -> list[_Tok]:
@@ -173,6 +208,19 @@ def _lex(src: str) -> list[_Tok]:
         elif c in "()":
             toks.append(_Tok(c, c, i))
             i += 1
+        elif c == "@" and i + 1 < n and not src[i + 1].isspace() and src[i + 1] not in "()":
+            start = i
+            if src[i + 1] == '"':
+                end = src.find('"', i + 2)
+                if end < 0:
+                    raise QueryError(f'unbalanced quote: the " at position {i + 2} is never closed')
+                name, i = src[i + 2 : end], end + 1
+            else:
+                j = i + 1
+                while j < n and not src[j].isspace() and src[j] not in '()"':
+                    j += 1
+                name, i = src[i + 1 : j], j
+            toks.append(_Tok("ALIAS", name, start))
         elif c == '"':
             end = src.find('"', i + 1)
             if end < 0:
@@ -199,12 +247,23 @@ def _lex(src: str) -> list[_Tok]:
     return toks
 
 
-# AST: ("term", tokens, raw_tokens, prefix, source) | ("and", [..]) | ("or", [..]) | ("not", x)
+# AST: ("term", tokens, raw_tokens, prefix, source, tildes) | ("and", [..]) | ("or", [..])
+# | ("not", x); tildes: per token, whether it is a ~ (variants) token
+
+
+def _term(text: str, prefix: bool):
+    pieces = tokenize(text)
+    tildes = tuple(s > 0 and text[s - 1] == "~" for s, _, _ in pieces)
+    if prefix and tildes and tildes[-1]:
+        raise QueryError(f"~ and * cannot be combined ({text}*): ~ already matches variants")
+    return ("term", tuple(p[2] for p in pieces), tuple(text[s:e] for s, e, _ in pieces),
+            prefix, text, tildes)
 
 
 class _Parser:
-    def __init__(self, src: str, toks: list[_Tok]):
+    def __init__(self, src: str, toks: list[_Tok], aliases=None):
         self.src, self.toks, self.i, self.depth = src, toks, 0, 0
+        self.aliases = aliases or {}
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -279,9 +338,14 @@ class _Parser:
                                  "is never closed")
             self.i += 1
             return node
-        pieces = tokenize(tok.text)
-        return ("term", tuple(p[2] for p in pieces), tuple(tok.text[s:e] for s, e, _ in pieces),
-                tok.prefix, tok.text)
+        if tok.kind == "ALIAS":
+            forms = self.aliases.get(fold(tok.text))
+            if forms is None:
+                known = ", ".join(sorted(f[0] for f in self.aliases.values())) or "none defined"
+                raise QueryError(f"no alias named {tok.text!r} at position {tok.pos + 1} "
+                                 f"(aliases: {known})")
+            return ("or", [_term(f.replace("~", " "), False) for f in forms])
+        return _term(tok.text, tok.prefix)
 
 
 def _simplify(node):
@@ -320,45 +384,95 @@ def _fts_string(raw_tokens: tuple[str, ...]) -> str:
     return '"' + " ".join(raw_tokens).replace('"', '""') + '"'
 
 
-def _emit(node, terms: list[Term]) -> str:
+def _folded_term(node, forms: list[Form], needs: set) -> str:
+    """The term on the folded batch index: Latin words on the folded columns, other words
+    as typed or transliterated on the plain ones, ~ words by their variant key."""
+    _, tokens, raw, prefix, _, tildes = node
+    star = "*" if prefix else ""
+    if any(tildes):
+        needs.add("k")
+        parts, fts = [], []
+        for tok, tilde in zip(tokens, tildes):
+            f = fold_word(tok)
+            key = variant_key(f)
+            if tilde and key:
+                parts.append(("k", key))
+                fts.append(_fts_string((key + "0",)) + "*")
+            else:
+                parts.append(("f", f))
+                fts.append(_fts_string((key + "0" + f,)))
+        if prefix:  # the last word is a prefix: its key is unknown, so not on the key index
+            parts[-1] = ("f", tokens[-1])
+            fts[-1] = _fts_string((tokens[-1],)) + "*"
+            _add(forms, Form(tuple(parts), True))
+            return (f"({_KEY} : {' + '.join(fts[:-1])} AND {_FOLD} : {fts[-1]})"
+                    if len(fts) > 1 else f"{_FOLD} : {fts[-1]}")
+        _add(forms, Form(tuple(parts), False))
+        return f"{_KEY} : {' + '.join(fts)}"
+    if all(is_latin(t) for t in tokens):
+        _add(forms, Form(tuple(("f", t) for t in tokens), prefix))
+        return f"{_FOLD} : {_fts_string(raw)}{star}"
+    needs.add("o")
+    _add(forms, Form(tuple(("o", t) for t in tokens), prefix))
+    expr = f"{_ORIG} : {_fts_string(raw)}{star}"
+    latin = tuple(transliterate(t) or t for t in tokens)  # never stemmed: the form typed
+    # a Cyrillic prefix asks for case forms of a Cyrillic word (Лавров*), not for Latin words
+    if not prefix and all(is_latin(t) for t in latin) and latin != tokens:
+        _add(forms, Form(tuple(("o", t) for t in latin), prefix))
+        expr = f"({expr} OR {_ORIG} : {_fts_string(latin)}{star})"
+    return expr
+
+
+def _add(items: list, item) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _emit(node, terms: list[Term], forms: list[Form], needs: set) -> tuple[str, str]:
+    """(plain, folded) MATCH expressions of `node`."""
     kind = node[0]
     if kind == "term":
-        term = Term(node[1], node[3])
-        if term not in terms:
-            terms.append(term)
-        return _fts_string(node[2]) + ("*" if node[3] else "")
+        _add(terms, Term(node[1], node[3]))
+        return _fts_string(node[2]) + ("*" if node[3] else ""), _folded_term(node, forms, needs)
     if kind == "not":
         raise _lone_not(node)
     if kind == "or":
-        return "(" + " OR ".join(_emit(c, terms) for c in node[1]) + ")"
+        pairs = [_emit(c, terms, forms, needs) for c in node[1]]
+        return tuple("(" + " OR ".join(p[i] for p in pairs) + ")" for i in (0, 1))
     positives = [c for c in node[1] if c[0] != "not"]
     negatives = [c[1] for c in node[1] if c[0] == "not"]
     if not positives:
         raise _lone_not(node[1][0])
-    expr = _group(" AND ", [_emit(c, terms) for c in positives])
+    pos = [_emit(c, terms, forms, needs) for c in positives]
+    out = [_group(" AND ", [p[i] for p in pos]) for i in (0, 1)]
     if negatives:
-        ignored: list[Term] = []  # excluded terms are not highlighted
-        expr = f"({expr} NOT {_group(' OR ', [_emit(c, ignored) for c in negatives])})"
-    return expr
+        ignored_t: list[Term] = []  # excluded terms are not highlighted
+        ignored_f: list[Form] = []
+        neg = [_emit(c, ignored_t, ignored_f, needs) for c in negatives]
+        out = [f"({out[i]} NOT {_group(' OR ', [p[i] for p in neg])})" for i in (0, 1)]
+    return out[0], out[1]
 
 
 def _group(op: str, parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + op.join(parts) + ")"
 
 
-def _check(fts: str) -> None:
+def _check(fts: str, table: str = "empty") -> None:
     """Run the expression once on an empty FTS5 table: an error here is a bug of ours,
     but the user must still see a QueryError, never an sqlite error."""
     with _fold_lock:
         conn = _probe()
         try:
-            conn.execute("SELECT rowid FROM empty WHERE empty MATCH ?", (fts,)).fetchall()
+            conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (fts,)).fetchall()
         except sqlite3.Error as exc:
             raise QueryError(f"cannot search for this query ({exc})") from exc
 
 
-def compile_query(text: str) -> Query:
-    """Compile the user's query to an FTS5 MATCH expression; QueryError says what is wrong."""
+def compile_query(text: str, aliases=None) -> Query:
+    """Compile the user's query to FTS5 MATCH expressions; QueryError says what is wrong.
+
+    `aliases`: the config's ``[[aliases]]`` ({"name": ..., "variants": [...]} entries, a
+    mapping name -> variants, or a table from `names.alias_table`), for ``@name``."""
     if not isinstance(text, str):
         raise QueryError(f"a query must be text, not {type(text).__name__}")
     try:
@@ -367,16 +481,29 @@ def compile_query(text: str) -> Query:
         raise QueryError("the query contains characters that are not valid text") from exc
     if not text.strip():
         raise QueryError("empty query: give at least one word")
-    node = _Parser(text, _lex(text)).parse()
+    node = _Parser(text, _lex(text), _aliases(aliases)).parse()
     simple = _simplify(node)
     if simple is None:
         raise QueryError(f"{text.strip()!r} has no letters or digits to search for")
     terms: list[Term] = []
-    fts = _emit(simple, terms)
+    forms: list[Form] = []
+    needs: set = set()
+    fts, folded = _emit(simple, terms, forms, needs)
     if fts.startswith("(") and fts.endswith(")") and _balanced_inside(fts):
         fts = fts[1:-1]
     _check(fts)
-    return Query(source=text, fts=fts, terms=tuple(terms))
+    _check(folded, "emptyf")
+    return Query(source=text, fts=fts, terms=tuple(terms), folded=folded, forms=tuple(forms),
+                 needs=frozenset(needs))
+
+
+def _aliases(aliases) -> dict:
+    if not aliases:
+        return {}
+    try:
+        return alias_table(aliases)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from exc
 
 
 def _balanced_inside(fts: str) -> bool:
@@ -408,27 +535,37 @@ def match_batch(
 
     The batch goes into a throw-away in-memory FTS5 table with the archive's tokenizer, so
     the cost depends on the batch and the number of watches, never on the archive size.
-    Identical queries run once.  Pairs come in watch order, then doc_id order.
+    The table holds the text as typed, folded and keyed (see `Query.folded`); the plain
+    and keyed columns are only filled when a watch needs them.  Identical queries run
+    once.  Pairs come in watch order, then doc_id order.
     """
     if not watches or not docs:
         return []
     by_fts: dict[str, list[K]] = {}
+    needs: set = set()
     for key, query in watches:
-        by_fts.setdefault(query.fts, []).append(key)
+        by_fts.setdefault(_folded_fts(query), []).append(key)
+        needs |= query.needs
     rows: dict[int, tuple[str, str]] = {}
     for doc_id, title, text in docs:
-        rows[int(doc_id)] = (title or "", text or "")
+        rows[int(doc_id)] = (_storable(title or ""), _storable(text or ""))
+    orig, keyed = "o" in needs, "k" in needs
+
+    def row(k, t, x):
+        return (k, t if orig else "", x if orig else "", folded_text(t), folded_text(x),
+                keyed_text(t) if keyed else "", keyed_text(x) if keyed else "")
+
     conn = sqlite3.connect(":memory:")
     try:
         # contentless: only the index is needed, the caller has the text
         conn.execute(
-            f"CREATE VIRTUAL TABLE batch USING fts5(title, text, content='', "
+            f"CREATE VIRTUAL TABLE batch USING fts5({_BATCH_COLUMNS}, content='', "
             f"tokenize='{FTS_TOKENIZE}')"
         )
         with conn:
             conn.executemany(
-                "INSERT INTO batch(rowid, title, text) VALUES (?, ?, ?)",
-                ((k, _storable(t), _storable(x)) for k, (t, x) in rows.items()),
+                f"INSERT INTO batch(rowid, {_BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row(k, t, x) for k, (t, x) in rows.items()),
             )
         hits: dict[str, list[int]] = {}
         sql = "SELECT rowid FROM batch WHERE batch MATCH ? ORDER BY rowid"
@@ -441,8 +578,47 @@ def match_batch(
         conn.close()
     out: list[tuple[K, int]] = []
     for key, query in watches:
-        out.extend((key, doc_id) for doc_id in hits[query.fts])
+        out.extend((key, doc_id) for doc_id in hits[_folded_fts(query)])
     return out
+
+
+def _folded_fts(query: Query) -> str:
+    # a Query built by hand (fts only) is read as plain words on the typed text
+    return query.folded or f"{_ORIG} : ({query.fts})"
+
+
+_WORD = re.compile(r"\w+")
+_FOLDABLE = re.compile(r"\w*(?:" + NON_LATIN.pattern + r")\w*")
+
+
+def _fold_match(m: re.Match) -> str:
+    return " ".join(fold_word(tok) for _, _, tok in tokenize(m.group()))
+
+
+def folded_text(text: str) -> str:
+    """`text` for the folded column: words with non-Latin letters replaced by their
+    `fold_word` forms, everything else left as it is (it tokenises as before)."""
+    if NON_LATIN.search(text) is None:
+        return text
+    return _FOLDABLE.sub(_fold_match, unicodedata.normalize("NFC", text))
+
+
+def _key_tokens(word: str) -> str:
+    return " ".join(f"{variant_key(f)}0{f}" for f in (fold_word(t) for _, _, t in tokenize(word)))
+
+
+def keyed_text(text: str) -> str:
+    """`text` for the keyed column: every token as "<variant key>0<fold>"."""
+    cache: dict[str, str] = {}
+
+    def sub(m: re.Match) -> str:
+        w = m.group()
+        got = cache.get(w)
+        if got is None:
+            got = cache[w] = _key_tokens(w)
+        return got
+
+    return _WORD.sub(sub, unicodedata.normalize("NFC", text))
 
 
 def _storable(text: str) -> str:
@@ -545,6 +721,56 @@ def _find(tokens: list[tuple[int, int, str]], terms: Sequence[Term]) -> list[tup
     return merged
 
 
+def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form]) -> list[tuple[int, int]]:
+    """Like `_find`, for the folded forms of a compiled query."""
+    cols = {"o": [t[2] for t in tokens]}
+    if any(sp != "o" for f in forms for sp, _ in f.parts):
+        cols["f"] = [fold_word(t) for t in cols["o"]]
+    if any(sp == "k" for f in forms for sp, _ in f.parts):
+        cols["k"] = [variant_key(t) for t in cols["f"]]
+    n = len(tokens)
+    spans = []
+    for form in forms:
+        last = len(form.parts) - 1
+        if last < 0:
+            continue
+        for i in range(n - last):
+            ok = True
+            for k, (space, want) in enumerate(form.parts):
+                got = cols[space][i + k]
+                if not (got.startswith(want) if form.prefix and k == last else got == want):
+                    ok = False
+                    break
+            if ok:
+                spans.append((tokens[i][0], tokens[i + last][1]))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _spans(text: str, query: Query) -> list[tuple[int, int]]:
+    tokens = tokenize(text)
+    return _find_forms(tokens, query.forms) if query.forms else _find(tokens, query.terms)
+
+
+def matched_forms(query: Query, *texts: str) -> list[str]:
+    """The surface forms in `texts` (a title, a text) that match `query`'s positive terms,
+    in order of first appearance, each once: what `watch test`, `explain` and the email
+    show as "matched as"."""
+    out: list[str] = []
+    for text in texts:
+        for s, e in _spans(text or "", query):
+            form = _squash(text[s:e])
+            if form not in out:
+                out.append(form)
+    return out
+
+
 def _squash(text: str) -> str:
     return _SPACES.sub(" ", text)
 
@@ -557,7 +783,7 @@ def highlight(text: str, query: Query, width: int = 240) -> list[tuple[str, bool
     no match, the snippet is the start of the text."""
     if not text:
         return []
-    spans = _find(tokenize(text), query.terms)
+    spans = _spans(text, query)
     n = len(text)
     if spans:
         m_start, m_end = spans[0]
