@@ -248,16 +248,16 @@ def _lex(src: str) -> list[_Tok]:
 
 
 # AST: ("term", tokens, raw_tokens, prefix, source, tildes) | ("and", [..]) | ("or", [..])
-# | ("not", x); tildes: per token, whether it is a ~ (variants) token
+# | ("not", x); tildes: per token, whether it is a ~ (variants) token; stem: an alias form
 
 
-def _term(text: str, prefix: bool):
+def _term(text: str, prefix: bool, stem: bool = False):
     pieces = tokenize(text)
     tildes = tuple(s > 0 and text[s - 1] == "~" for s, _, _ in pieces)
     if prefix and tildes and tildes[-1]:
         raise QueryError(f"~ and * cannot be combined ({text}*): ~ already matches variants")
     return ("term", tuple(p[2] for p in pieces), tuple(text[s:e] for s, e, _ in pieces),
-            prefix, text, tildes)
+            prefix, text, tildes, stem)
 
 
 class _Parser:
@@ -344,7 +344,8 @@ class _Parser:
                 known = ", ".join(sorted(f[0] for f in self.aliases.values())) or "none defined"
                 raise QueryError(f"no alias named {tok.text!r} at position {tok.pos + 1} "
                                  f"(aliases: {known})")
-            return ("or", [_term(f.replace("~", " "), False) for f in forms])
+            # an alias's Cyrillic forms also match their case forms (Ким Чен Ына)
+            return ("or", [_term(f.replace("~", " "), False, True) for f in forms])
         return _term(tok.text, tok.prefix)
 
 
@@ -387,7 +388,7 @@ def _fts_string(raw_tokens: tuple[str, ...]) -> str:
 def _folded_term(node, forms: list[Form], needs: set) -> str:
     """The term on the folded batch index: Latin words on the folded columns, other words
     as typed or transliterated on the plain ones, ~ words by their variant key."""
-    _, tokens, raw, prefix, _, tildes = node
+    _, tokens, raw, prefix, _, tildes, stem = node
     star = "*" if prefix else ""
     if any(tildes):
         needs.add("k")
@@ -420,6 +421,11 @@ def _folded_term(node, forms: list[Form], needs: set) -> str:
     if not prefix and all(is_latin(t) for t in latin) and latin != tokens:
         _add(forms, Form(tuple(("o", t) for t in latin), prefix))
         expr = f"({expr} OR {_ORIG} : {_fts_string(latin)}{star})"
+    if stem and not prefix:
+        # the stem as a prefix: Snowball does not always cut a name where its case forms do
+        folded = tuple(fold_word(t) for t in tokens)
+        _add(forms, Form(tuple(("f", t) for t in folded), True))
+        expr = f"({expr} OR {_FOLD} : {_fts_string(folded)}*)"
     return expr
 
 
@@ -598,7 +604,7 @@ def _fold_match(m: re.Match) -> str:
 def folded_text(text: str) -> str:
     """`text` for the folded column: words with non-Latin letters replaced by their
     `fold_word` forms, everything else left as it is (it tokenises as before)."""
-    if NON_LATIN.search(text) is None:
+    if text.isascii() or NON_LATIN.search(text) is None:  # isascii: the fast common case
         return text
     return _FOLDABLE.sub(_fold_match, unicodedata.normalize("NFC", text))
 

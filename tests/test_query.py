@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from newswatch.db import FTS_TOKENIZE, open_db
 from newswatch.errors import QueryError
 from newswatch.query import Query, Term, compile_query, highlight, match_batch, search, tokenize
+from newswatch.query import matched_forms
 
 DOCS = {
     1: ("Lavrov visits Pyongyang", "Sergei Lavrov met Kim Jong-un in North Korea on Tuesday."),
@@ -318,3 +319,67 @@ def test_search_follows_a_corrected_text_and_bookkeeping_leaves_the_index_alone(
     db.execute("UPDATE articles SET title = ? WHERE id = 1", ["Talks in the capital"])
     assert search(db, compile_query("Wonsan")) == []
     db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
+# --- names across scripts and spellings (issue 16) -------------------------------------
+
+NAMED = {
+    21: ("Визит", "Министр Лавров прилетел в Пхеньян."),
+    22: ("Переговоры", "Переговоры Сергея Лаврова продлились три часа."),
+    23: ("Concert", "Lavrova, a cellist from Kazan, won the competition."),
+    24: ("Лавра", "Туристы посетили Киево-Печерскую лавру."),
+    25: ("Talks", "Sergey Lavrov arrived on Tuesday; Zelenskyy spoke later."),
+    26: ("Речь", "Речь Ким Чен Ына транслировали по телевидению."),
+    27: ("Kredit", "Он не хочет брать кредит."),
+    28: ("Maße", "Die Maße des Tisches stimmen nicht."),
+}
+
+
+def test_latin_word_matches_russian_case_forms_not_another_person():
+    assert hits("Lavrov", NAMED) == {21, 22, 25}
+    assert hits("Lavrova", NAMED) == {23}
+
+
+def test_cyrillic_word_matches_its_transliteration_and_prefix_stays_cyrillic():
+    assert hits("Лавров", NAMED) == {21, 25}
+    assert hits("Лавров*", NAMED) == {21, 22}
+
+
+def test_folding_never_merges_words_of_one_script():
+    assert hits("брат", NAMED) == set()
+    assert hits("Masse", NAMED) == set()
+    assert hits("Maße", NAMED) == {28}
+
+
+def test_tilde_matches_spelling_variants_also_in_phrases():
+    assert hits("~Sergei", NAMED) == {22, 25}
+    assert hits('"~Sergei Lavrov"', NAMED) == {22, 25}
+    assert hits('"Sergei Lavrov"', NAMED) == set()
+    assert hits("~Zelensky", NAMED) == {25}
+    assert hits("~Lavrov", NAMED) == {21, 22, 23, 25}  # ~ also takes the feminine form
+    with pytest.raises(QueryError, match="cannot be combined"):
+        compile_query("~Lavr*")
+
+
+def test_alias_means_any_of_its_variants():
+    aliases = [{"name": "Kim Jong Un", "variants": ["Ким Чен Ын", "Kim Jong-un"]}]
+    q = compile_query('@"Kim Jong Un" OR Lavrova', aliases)
+    docs = [(k, t, x) for k, (t, x) in NAMED.items()]
+    assert {d for _, d in match_batch([("w", q)], docs)} == {23, 26}
+    # "Пхеньян" is no transliteration of Pyongyang: only an alias reaches it
+    assert hits("Pyongyang", NAMED) == set()
+    with pytest.raises(QueryError, match="no alias named 'Kim'"):
+        compile_query("@Kim", aliases)
+
+
+def test_matched_forms_and_highlight_say_which_form_matched():
+    q = compile_query("Lavrov OR ~Zelensky")
+    assert matched_forms(q, "Переговоры", NAMED[22][1]) == ["Лаврова"]
+    assert matched_forms(q, NAMED[25][0], NAMED[25][1]) == ["Lavrov", "Zelenskyy"]
+    segs = highlight(NAMED[22][1], q)
+    assert [s for s, hit in segs if hit] == ["Лаврова"]
+
+
+def test_search_of_the_archive_still_compiles_plain():
+    # the archive has no folded index yet: its expression is the plain one
+    assert compile_query("~Sergei").fts == compile_query("Sergei").fts
