@@ -385,3 +385,12 @@ def test_matched_forms_and_highlight_say_which_form_matched():
 def test_search_of_the_archive_still_compiles_plain():
     # the archive has no folded index yet: its expression is the plain one
     assert compile_query("~Sergei").fts == compile_query("Sergei").fts
+
+
+def test_tilde_phrase_needs_its_words_adjacent_whatever_else_the_batch_looks_for():
+    docs = [(1, "", "Sergey Shoigu met Lavrov."), (2, "", "Serguei Lavrov met Shoigu."),
+            (3, "", "Nothing about them.")]
+    watches = [("phrase", compile_query('"~Sergei Lavrov"')), ("shoigu", compile_query("~Shoigu")),
+               ("plain", compile_query("~Sergei Lavrov"))]
+    assert match_batch(watches, docs) == [("phrase", 2), ("shoigu", 1), ("shoigu", 2),
+                                          ("plain", 1), ("plain", 2)]

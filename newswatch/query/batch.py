@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from functools import lru_cache
 from typing import Hashable, Sequence, TypeVar
 
 from ..db import FTS_TOKENIZE
@@ -31,17 +32,20 @@ def match_batch(
         return []
     by_fts: dict[str, list[K]] = {}
     needs: set = set()
+    keyed: set = set()
     for key, query in watches:
         by_fts.setdefault(_folded_fts(query), []).append(key)
         needs |= query.needs
+        keyed |= query.keyed
     rows: dict[int, tuple[str, str]] = {}
     for doc_id, title, text in docs:
         rows[int(doc_id)] = (_storable(title or ""), _storable(text or ""))
-    orig, keyed = "o" in needs, "k" in needs
+    orig = "o" in needs
+    keyer = _Keyer(keyed) if "k" in needs else None
 
     def row(k, t, x):
         return (k, t if orig else "", x if orig else "", folded_text(t), folded_text(x),
-                keyed_text(t) if keyed else "", keyed_text(x) if keyed else "")
+                keyer(t) if keyer else "", keyer(x) if keyer else "")
 
     conn = sqlite3.connect(":memory:")
     try:
@@ -76,11 +80,14 @@ def _folded_fts(query: Query) -> str:
 
 
 _WORD = re.compile(r"\w+")
-_FOLDABLE = re.compile(r"\w*(?:" + NON_LATIN.pattern + r")\w*")
+_FOLDABLE = re.compile(r"(\w*(?:" + NON_LATIN.pattern + r")\w*)")  # split() keeps the words
+_ZEROS = re.compile(r"(?<!\S)0(?: 0)+(?!\S)")
 
 
-def _fold_match(m: re.Match) -> str:
-    return " ".join(fold_word(tok) for _, _, tok in tokenize(m.group()))
+@lru_cache(maxsize=100_000)
+def _fold_run(run: str) -> str:
+    # one fold per distinct word: articles repeat their words, batches repeat their names
+    return " ".join(fold_word(tok) for _, _, tok in tokenize(run))
 
 
 def folded_text(text: str) -> str:
@@ -88,25 +95,55 @@ def folded_text(text: str) -> str:
     `fold_word` forms, everything else left as it is (it tokenises as before)."""
     if text.isascii() or NON_LATIN.search(text) is None:  # isascii: the fast common case
         return text
-    return _FOLDABLE.sub(_fold_match, unicodedata.normalize("NFC", text))
+    parts = _FOLDABLE.split(unicodedata.normalize("NFC", text))  # text, word, text, ...
+    parts[1::2] = map(_fold_run, parts[1::2])
+    return "".join(parts)
 
 
-def _key_tokens(word: str) -> str:
-    return " ".join(f"{variant_key(f)}0{f}" for f in (fold_word(t) for _, _, t in tokenize(word)))
+@lru_cache(maxsize=100_000)
+def _key_tokens(word: str) -> tuple[tuple[str, str], ...]:
+    """("<key>0", "<key>0<fold>") for each unicode61 token of a \\w+ run."""
+    out = []
+    # an ASCII run of letters and digits is one token, lower-cased (the common case, cheaply)
+    toks = [word.lower()] if word.isascii() and "_" not in word else [t for _, _, t in tokenize(word)]
+    for tok in toks:
+        f = fold_word(tok)
+        k = variant_key(f) + "0"
+        out.append((k, k + f))
+    return tuple(out)
 
 
-def keyed_text(text: str) -> str:
-    """`text` for the keyed column: every token as "<variant key>0<fold>"."""
-    cache: dict[str, str] = {}
+class _Keyer:
+    """Builds the keyed column of a batch: every token as "<variant key>0<fold>" where a
+    watch of the batch looks for it (`Query.keyed`), each run of other tokens as one "0" (a
+    gap: phrases stay phrases).  A text without any such token is left out entirely.  Each
+    distinct word is looked at once per batch."""
 
-    def sub(m: re.Match) -> str:
-        w = m.group()
-        got = cache.get(w)
-        if got is None:
-            got = cache[w] = _key_tokens(w)
-        return got
+    def __init__(self, keyed: set):
+        self.prefixes = {tok for kind, tok in keyed if kind == "p"}
+        self.exact = {tok for kind, tok in keyed if kind == "t"}
+        self.forms: dict[str, str] = {}  # word -> its keyed form
+        self.wanted: set[str] = set()  # words with a token some watch looks for
 
-    return _WORD.sub(sub, unicodedata.normalize("NFC", text))
+    def _learn(self, word: str) -> None:
+        out = []
+        for k, t in _key_tokens(word):
+            if k in self.prefixes or t in self.exact:
+                self.wanted.add(word)
+                out.append(t)
+            else:
+                out.append("0")
+        self.forms[word] = " ".join(out)
+
+    def __call__(self, text: str) -> str:
+        words = _WORD.findall(unicodedata.normalize("NFC", text))
+        for w in set(words).difference(self.forms):
+            self._learn(w)
+        if self.wanted.isdisjoint(words):
+            return ""
+        forms = self.forms
+        # runs of unwanted tokens as one "0": still a gap for phrases, less to index
+        return _ZEROS.sub("0", " ".join([forms[w] for w in words]))
 
 
 def _storable(text: str) -> str:

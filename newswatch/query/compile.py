@@ -42,6 +42,10 @@ class Query:
     folded: str = ""  # the MATCH expression on the folded batch index (match_batch)
     forms: tuple[Form, ...] = ()  # positive terms for highlight / matched_forms
     needs: frozenset = frozenset()  # batch columns beyond the folded ones: "o", "k"
+    # keyed-column tokens the query looks for: ("p", "<key>0") as a prefix (a ~ word) and
+    # ("t", "<key>0<fold>") exactly (a plain word in a ~ phrase); match_batch writes only
+    # those tokens into the keyed column
+    keyed: frozenset = frozenset()
 
 
 def _fts_string(raw_tokens: tuple[str, ...]) -> str:
@@ -64,9 +68,11 @@ def _folded_term(node, forms: list[Form], needs: set) -> str:
             if tilde and key:
                 parts.append(("k", key))
                 fts.append(_fts_string((key + "0",)) + "*")
+                needs.add(("p", key + "0"))
             else:
                 parts.append(("f", f))
                 fts.append(_fts_string((key + "0" + f,)))
+                needs.add(("t", key + "0" + f))
         if prefix:  # the last word is a prefix: its key is unknown, so not on the key index
             parts[-1] = ("f", tokens[-1])
             fts[-1] = _fts_string((tokens[-1],)) + "*"
@@ -176,7 +182,8 @@ def compile_query(text: str, aliases=None) -> Query:
     _check(fts)
     _check(folded, "emptyf")
     return Query(source=text, fts=fts, terms=tuple(terms), folded=folded, forms=tuple(forms),
-                 needs=frozenset(needs))
+                 needs=frozenset(n for n in needs if isinstance(n, str)),
+                 keyed=frozenset(n for n in needs if not isinstance(n, str)))
 
 
 def _aliases(aliases) -> dict:
