@@ -4,14 +4,19 @@ aliases.  Pure functions; `newswatch.query` builds its folded index columns from
 * `fold_word(token)` is what a word becomes in the folded index.  Latin words stay as they
   are (SQLite's unicode61 form), so folding never merges two Latin words ("Masse" and
   "Maße" stay apart, ß is not ss).  Cyrillic words lose their case ending first (the Russian
-  Snowball stemmer), then are transliterated with anyascii: "Лаврова", "Лаврову" and
-  "Лавров" all become ``lavrov``; other scripts are transliterated only ("Αθήνα" ->
-  ``athina``).  The folded form is only ever compared with Latin query words, so two
-  Cyrillic words that transliterate alike ("брат"/"брать") are never merged either.
+  Snowball stemmer) when capitalised where they stand (names are; "путина", a common
+  noun, stays ``putina``), then are transliterated with anyascii: "Лаврова", "Лаврову"
+  and "Лавров" all become ``lavrov``; a surname declines as a noun, so "лавровый" (an
+  adjective) keeps its ending and "Лавровой" (Lavrova's case form) becomes ``lavrova``;
+  other scripts are transliterated only ("Αθήνα" -> ``athina``).  The folded form is
+  only ever compared with Latin query words, so two Cyrillic words that transliterate
+  alike ("брат"/"брать") are never merged either.
 * `variant_key(word)` is the spelling-variant key behind ``~term``: the Double Metaphone
-  code of the folded word (its secondary code where it has one, which reads ``g`` hard as
-  Russian does).  It trades precision for recall: every spelling that sounds alike to Double
-  Metaphone matches, including a feminine ``-a`` form ("Lavrova" for ``~Lavrov``).
+  code of the folded word, w read as v (German and Polish romanisations: Lawrow), its
+  secondary code where it has one (it reads ``g`` hard as Russian does).  It trades
+  precision for recall: every spelling that sounds alike to Double Metaphone matches,
+  vowels are ignored ("demeter" for ``~Dmitry``), and a feminine ``-a`` form matches
+  ("Lavrova" for ``~Lavrov``).
 * `alias_table(entries)` checks the config's ``[[aliases]]`` entries.
 """
 
@@ -38,6 +43,11 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 # nominative of a surname (Лавров, Медведев, Путин): the word is kept whole instead.
 _SURNAME_ENDINGS = ("ов", "ев", "ин", "ын")
 _FEMININE = ("ая", "ую", "ой", "яя", "юю")
+# A surname in -ов/-ев/-ин declines as a noun (Лавров, Лаврова, Лаврову, Лавровым, Лаврове):
+# these adjectival endings on such a stem make another word (лавровый: of laurel) ...
+_ADJECTIVAL = ("ый", "ий", "ое", "ее", "ая", "яя", "ые", "ие", "ого", "его", "ому", "ему", "ую")
+# ... and these are the feminine surname (Лавровой: of Lavrova, another person than Lavrov)
+_FEMININE_SURNAME = ("ой", "ою")
 
 
 def is_latin(token: str) -> bool:
@@ -62,19 +72,29 @@ def _russian_base(word: str) -> str:
     stem = _RU.stemWord(w)
     if stem == w[:-2] and w.endswith(_SURNAME_ENDINGS):
         return w
+    if stem != w and stem.endswith(_SURNAME_ENDINGS):
+        ending = w[len(stem):]
+        if ending in _ADJECTIVAL:
+            return w
+        if ending in _FEMININE_SURNAME:
+            return stem + "а"
     if stem != w and stem.endswith(("ск", "цк", "ськ", "цьк")):
         return stem + ("ая" if w.endswith(_FEMININE) or w.endswith("ська") else "ий")
     return stem
 
 
 @lru_cache(maxsize=200_000)
-def fold_word(token: str) -> str:
-    """The folded-index form of one (unicode61) token; see the module docstring."""
+def fold_word(token: str, name: bool = True) -> str:
+    """The folded-index form of one (unicode61) token; see the module docstring.  `name`:
+    whether the word was capitalised where it stands; only a capitalised Cyrillic word
+    loses its case ending ("путина", a fishing season, stays ``putina``; "Путина" is
+    ``putin``): names are capitalised in running text, and stemming every word would
+    merge common nouns with names."""
     if is_latin(token):
         return token
     low = unicodedata.normalize("NFKC", token).casefold()
     if _CYRILLIC.search(low):
-        low = _russian_base(low)
+        low = _russian_base(low) if name else low.replace("ё", "е")
     return _ascii(low) or token
 
 
@@ -88,7 +108,8 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=200_000)
 def variant_key(folded: str) -> str:
     """The ``~`` key of a folded word: its Double Metaphone code, lower case."""
-    primary, secondary = doublemetaphone(_ascii(folded))
+    # w -> v first: German and Polish romanisations write Russian в as w (Lawrow, Wladimir)
+    primary, secondary = doublemetaphone(_ascii(folded).replace("w", "v"))
     return (secondary or primary).replace(" ", "").lower()
 
 

@@ -64,3 +64,21 @@ def test_alias_table_from_config_entries():
 def test_alias_table_rejects_bad_entries(entries, problem):
     with pytest.raises(AliasError, match=problem):
         alias_table(entries)
+
+
+def test_only_a_capitalised_cyrillic_word_loses_its_case_ending():
+    # "путина" (a fishing season) is a common noun; "Путина" is Putin's genitive
+    assert fold_word("путина", name=False) == "putina"
+    assert fold_word("путина", name=True) == "putin"
+
+
+@pytest.mark.parametrize("word, folded", [("лавровый", "lavrovyy"), ("лаврового", "lavrovogo"),
+                                          ("лавровой", "lavrova"), ("лавровым", "lavrov")])
+def test_surname_declines_as_a_noun_not_as_an_adjective(word, folded):
+    # лавровый (of laurel) is another word; Лавровой is a case form of Lavrova, not Lavrov
+    assert fold_word(word) == folded
+
+
+def test_german_w_romanisation_is_a_variant():
+    assert same_name("Lavrov", "Lawrow")
+    assert same_name("Vladimir", "Wladimir")

@@ -394,3 +394,13 @@ def test_tilde_phrase_needs_its_words_adjacent_whatever_else_the_batch_looks_for
                ("plain", compile_query("~Sergei Lavrov"))]
     assert match_batch(watches, docs) == [("phrase", 2), ("shoigu", 1), ("shoigu", 2),
                                           ("plain", 1), ("plain", 2)]
+
+
+def test_lower_case_common_noun_is_not_the_name():
+    docs = {1: ("Путина", "Рыбаки ждали, когда начнётся путина."),
+            2: ("Визит", "Пресс-секретарь Путина ответил. Добавьте лавровый лист.")}
+    assert hits("Putin", docs) == {1, 2}  # the title "Путина" is capitalised: read as a name
+    assert hits("Putin", {1: ("", docs[1][1])}) == set()
+    assert hits("Lavrov", docs) == set()
+    q = compile_query("Putin")
+    assert matched_forms(q, docs[1][0], docs[1][1]) == ["Путина"]

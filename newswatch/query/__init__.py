@@ -33,7 +33,8 @@ Names across scripts and spellings (`newswatch.names`; used by `match_batch`, th
 `search` still reads the plain index until it has a folded one)::
 
     Lavrov                      also "Лавров", "Лаврова", "Лаврову" (a Latin word matches the
-                                transliterated Cyrillic word, case ending removed), never "Lavrova"
+                                transliterated Cyrillic word, case ending removed if
+                                capitalised: never "путина"), never "Lavrova"
     Лавров                      also "Lavrov" (a non-Latin word matches its transliteration)
     ~Sergei   "~Sergei Lavrov"  spelling variants: Sergey, Serguei, Сергей, Сергея (Double Metaphone)
     @"Kim Jong Un"              any variant of the alias (``aliases`` of compile_query)

@@ -87,7 +87,7 @@ _ZEROS = re.compile(r"(?<!\S)0(?: 0)+(?!\S)")
 @lru_cache(maxsize=100_000)
 def _fold_run(run: str) -> str:
     # one fold per distinct word: articles repeat their words, batches repeat their names
-    return " ".join(fold_word(tok) for _, _, tok in tokenize(run))
+    return " ".join(fold_word(tok, run[s].isupper()) for s, _, tok in tokenize(run))
 
 
 def folded_text(text: str) -> str:
@@ -105,9 +105,12 @@ def _key_tokens(word: str) -> tuple[tuple[str, str], ...]:
     """("<key>0", "<key>0<fold>") for each unicode61 token of a \\w+ run."""
     out = []
     # an ASCII run of letters and digits is one token, lower-cased (the common case, cheaply)
-    toks = [word.lower()] if word.isascii() and "_" not in word else [t for _, _, t in tokenize(word)]
-    for tok in toks:
-        f = fold_word(tok)
+    if word.isascii() and "_" not in word:
+        toks = [(word.lower(), True)]
+    else:
+        toks = [(t, word[s].isupper()) for s, _, t in tokenize(word)]
+    for tok, cap in toks:
+        f = fold_word(tok, cap)
         k = variant_key(f) + "0"
         out.append((k, k + f))
     return tuple(out)

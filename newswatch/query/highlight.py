@@ -44,11 +44,13 @@ def _find(tokens: list[tuple[int, int, str]], terms: Sequence[Term]) -> list[tup
     return merged
 
 
-def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form]) -> list[tuple[int, int]]:
-    """Like `_find`, for the folded forms of a compiled query."""
+def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form],
+                text: str) -> list[tuple[int, int]]:
+    """Like `_find`, for the folded forms of a compiled query (`text`: the tokens' text,
+    for their case, as the batch index folds them)."""
     cols = {"o": [t[2] for t in tokens]}
     if any(sp != "o" for f in forms for sp, _ in f.parts):
-        cols["f"] = [fold_word(t) for t in cols["o"]]
+        cols["f"] = [fold_word(t, text[s].isupper()) for s, _, t in tokens]
     if any(sp == "k" for f in forms for sp, _ in f.parts):
         cols["k"] = [variant_key(t) for t in cols["f"]]
     n = len(tokens)
@@ -78,7 +80,7 @@ def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form]) -> li
 
 def _spans(text: str, query: Query) -> list[tuple[int, int]]:
     tokens = tokenize(text)
-    return _find_forms(tokens, query.forms) if query.forms else _find(tokens, query.terms)
+    return _find_forms(tokens, query.forms, text) if query.forms else _find(tokens, query.terms)
 
 
 def matched_forms(query: Query, *texts: str) -> list[str]:
