@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from newswatch.store import FTS_TOKENIZE, open_db
 from newswatch.errors import QueryError
 from newswatch.query import Query, Term, compile_query, highlight, match_batch, search, tokenize
+from newswatch.query import matched_forms
 
 DOCS = {
     1: ("Lavrov visits Pyongyang", "Sergei Lavrov met Kim Jong-un in North Korea on Tuesday."),
@@ -32,8 +33,9 @@ def hits(query: str, docs: dict = DOCS) -> set[int]:
 
 
 def test_word_is_case_insensitive():
-    assert hits("LAVROV") == {1, 5}
-    assert hits("lavrov") == {1, 5}
+    # doc 3 is "Сергея Лаврова": a Latin word also matches the Russian case forms (issue 16)
+    assert hits("LAVROV") == {1, 3, 5}
+    assert hits("lavrov") == {1, 3, 5}
 
 
 def test_phrase_needs_words_in_order():
@@ -72,9 +74,9 @@ def test_greek_and_cjk_words():
 
 
 def test_not_and_and_not_exclude():
-    assert hits("Lavrov NOT Putin") == {1}
-    assert hits("Lavrov AND NOT Putin") == {1}
-    assert hits("Lavrov and not Putin") == {1}
+    assert hits("Lavrov NOT Putin") == {1, 3}
+    assert hits("Lavrov AND NOT Putin") == {1, 3}
+    assert hits("Lavrov and not Putin") == {1, 3}
     assert hits("Korea* NOT (Lavrov OR Seoul)") == set()
     assert hits("Korea* NOT Seoul") == {1}
 
@@ -252,7 +254,8 @@ def test_match_batch_pairs_and_identical_queries():
     watches = [("a", lavrov), ("b", compile_query("Seoul")), ("c", compile_query("lavrov")),
                (("tuple", 1), compile_query("nothing-here"))]
     docs = [(k, t, x) for k, (t, x) in DOCS.items()]
-    assert match_batch(watches, docs) == [("a", 1), ("a", 5), ("b", 6), ("c", 1), ("c", 5)]
+    assert match_batch(watches, docs) == [("a", 1), ("a", 3), ("a", 5), ("b", 6), ("c", 1),
+                                          ("c", 3), ("c", 5)]
     assert match_batch(watches, []) == []
     assert match_batch([], docs) == []
 
@@ -349,3 +352,86 @@ def test_search_follows_a_corrected_text_and_bookkeeping_leaves_the_index_alone(
     db.execute("UPDATE articles SET title = ? WHERE id = 1", ["Talks in the capital"])
     assert search(db, compile_query("Wonsan")) == []
     db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
+# --- names across scripts and spellings (issue 16) -------------------------------------
+
+NAMED = {
+    21: ("Визит", "Министр Лавров прилетел в Пхеньян."),
+    22: ("Переговоры", "Переговоры Сергея Лаврова продлились три часа."),
+    23: ("Concert", "Lavrova, a cellist from Kazan, won the competition."),
+    24: ("Лавра", "Туристы посетили Киево-Печерскую лавру."),
+    25: ("Talks", "Sergey Lavrov arrived on Tuesday; Zelenskyy spoke later."),
+    26: ("Речь", "Речь Ким Чен Ына транслировали по телевидению."),
+    27: ("Kredit", "Он не хочет брать кредит."),
+    28: ("Maße", "Die Maße des Tisches stimmen nicht."),
+}
+
+
+def test_latin_word_matches_russian_case_forms_not_another_person():
+    assert hits("Lavrov", NAMED) == {21, 22, 25}
+    assert hits("Lavrova", NAMED) == {23}
+
+
+def test_cyrillic_word_matches_its_transliteration_and_prefix_stays_cyrillic():
+    assert hits("Лавров", NAMED) == {21, 25}
+    assert hits("Лавров*", NAMED) == {21, 22}
+
+
+def test_folding_never_merges_words_of_one_script():
+    assert hits("брат", NAMED) == set()
+    assert hits("Masse", NAMED) == set()
+    assert hits("Maße", NAMED) == {28}
+
+
+def test_tilde_matches_spelling_variants_also_in_phrases():
+    assert hits("~Sergei", NAMED) == {22, 25}
+    assert hits('"~Sergei Lavrov"', NAMED) == {22, 25}
+    assert hits('"Sergei Lavrov"', NAMED) == set()
+    assert hits("~Zelensky", NAMED) == {25}
+    assert hits("~Lavrov", NAMED) == {21, 22, 23, 25}  # ~ also takes the feminine form
+    with pytest.raises(QueryError, match="cannot be combined"):
+        compile_query("~Lavr*")
+
+
+def test_alias_means_any_of_its_variants():
+    aliases = [{"name": "Kim Jong Un", "variants": ["Ким Чен Ын", "Kim Jong-un"]}]
+    q = compile_query('@"Kim Jong Un" OR Lavrova', aliases)
+    docs = [(k, t, x) for k, (t, x) in NAMED.items()]
+    assert {d for _, d in match_batch([("w", q)], docs)} == {23, 26}
+    # "Пхеньян" is no transliteration of Pyongyang: only an alias reaches it
+    assert hits("Pyongyang", NAMED) == set()
+    with pytest.raises(QueryError, match="no alias named 'Kim'"):
+        compile_query("@Kim", aliases)
+
+
+def test_matched_forms_and_highlight_say_which_form_matched():
+    q = compile_query("Lavrov OR ~Zelensky")
+    assert matched_forms(q, "Переговоры", NAMED[22][1]) == ["Лаврова"]
+    assert matched_forms(q, NAMED[25][0], NAMED[25][1]) == ["Lavrov", "Zelenskyy"]
+    segs = highlight(NAMED[22][1], q)
+    assert [s for s, hit in segs if hit] == ["Лаврова"]
+
+
+def test_search_of_the_archive_still_compiles_plain():
+    # the archive has no folded index yet: its expression is the plain one
+    assert compile_query("~Sergei").fts == compile_query("Sergei").fts
+
+
+def test_tilde_phrase_needs_its_words_adjacent_whatever_else_the_batch_looks_for():
+    docs = [(1, "", "Sergey Shoigu met Lavrov."), (2, "", "Serguei Lavrov met Shoigu."),
+            (3, "", "Nothing about them.")]
+    watches = [("phrase", compile_query('"~Sergei Lavrov"')), ("shoigu", compile_query("~Shoigu")),
+               ("plain", compile_query("~Sergei Lavrov"))]
+    assert match_batch(watches, docs) == [("phrase", 2), ("shoigu", 1), ("shoigu", 2),
+                                          ("plain", 1), ("plain", 2)]
+
+
+def test_lower_case_common_noun_is_not_the_name():
+    docs = {1: ("Путина", "Рыбаки ждали, когда начнётся путина."),
+            2: ("Визит", "Пресс-секретарь Путина ответил. Добавьте лавровый лист.")}
+    assert hits("Putin", docs) == {1, 2}  # the title "Путина" is capitalised: read as a name
+    assert hits("Putin", {1: ("", docs[1][1])}) == set()
+    assert hits("Lavrov", docs) == set()
+    q = compile_query("Putin")
+    assert matched_forms(q, docs[1][0], docs[1][1]) == ["Путина"]
