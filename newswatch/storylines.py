@@ -171,3 +171,40 @@ def email_stories(store, config, watch, stories: list, message_id: str) -> list:
             thread_reports=info["reports"],
             thread_outlets=[_outlet_name(config, o) for o in info["outlets"]]))
     return out
+
+
+# -- explain -----------------------------------------------------------------------------
+
+def explain_lines(store, config, article_id: int) -> list[str]:
+    """`explain` lines: the article's thread (first report, reports, outlets) and why it
+    joined (the decision's scores and shared terms)."""
+    row = store.article_thread(article_id)
+    if not row or row["thread_id"] is None:
+        return ["thread:     none (stored before story threads, or threads are disabled)"]
+    tid = row["thread_id"]
+    info = store.thread_counts([tid]).get(tid, {"reports": 1, "outlets": [], "title": None})
+    outlets = ", ".join(_outlet_name(config, o) for o in info["outlets"])
+    n = info["reports"]
+    lines = [f"thread:     {tid} \"{info.get('title') or '(untitled)'}\": {n} "
+             f"report{'s' if n != 1 else ''}" + (f" ({outlets})" if outlets else "")]
+    why = json.loads(row["thread_reasons"]) if row["thread_reasons"] else None
+    if why is None:
+        lines.append("            joined as a copy of its original (duplicate_of)")
+        return lines
+    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "hours") if f in why)
+    shared = ", ".join(why.get("shared") or [])
+    if why.get("older_than_window"):
+        lines.append("            started it: published before every active thread's window")
+    elif why.get("new"):
+        line = f"            started it: no active thread scored high enough ({why.get('compared', 0)} compared"
+        if "nearest" in why:
+            line += f"; nearest: thread {why['nearest']} at {why['nearest_score']}"
+        lines.append(line + ")")
+    else:
+        lines.append(f"            joined with score {why.get('score')} "
+                     f"({why.get('compared', 0)} threads compared)")
+    if scores:
+        lines.append(f"            similarity: {scores}")
+    if shared:
+        lines.append(f"            shared terms: {shared}")
+    return lines

@@ -89,6 +89,11 @@ class ThreadsMixin:
                 out[r["id"]] = r["thread_id"]
         return out
 
+    def article_thread(self, article_id: int) -> dict | None:
+        """{thread_id, thread_reasons (JSON or None)} of one article."""
+        return self._one("SELECT thread_id, thread_reasons FROM articles WHERE id = ?",
+                         [article_id])
+
     def thread_reports(self, thread_id: int) -> list[dict]:
         """The thread's articles, first report first: id, url, title, outlet, published,
         first_seen, duplicate_of."""
