@@ -88,7 +88,7 @@ class PassContext:
         stats: dict[str, RunStats] = {}
         writes = WritePath(store)
         articles = ArticleStore(store, writes, stats,
-                                match=lambda s: alerts.match_pending(s, config))
+                                match=lambda s: alerts.match_pending(s, config), config=config)
         ctx = cls(config, store, writes, articles, stats, pool)
         writes.on_fatal = ctx._stop
         return ctx

@@ -3,7 +3,7 @@ store (`explain_article`, `explain_fetch`, `article_alerts`); this module only w
 
 from __future__ import annotations
 
-from . import mail
+from . import mail, storylines
 from .alerts.queue import outlet_name
 
 
@@ -36,6 +36,7 @@ def explain(store, config, url: str) -> list[str]:
     lines.append(f"first seen: {row['first_seen']}"
                  + (f"; text changed {row['changed']}" if row["changed"] else ""))
     lines.append(_duplicate_line(store, row))
+    lines += storylines.explain_lines(store, config, aid)
     if not matched:
         lines.append("watches:    not matched yet (the next pass matches it)")
     hits = {k for k, _ in match_batch([(w.name, w.compiled) for w in config.watches],

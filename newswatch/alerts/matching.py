@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from .. import clock
 from ..errors import UsageError
+from ..store.threads import COVERAGE
 
 BATCH = 1000  # articles per match_batch call: every watch runs once per batch
 
@@ -42,6 +43,27 @@ def _decide(watch, since: str, article: dict, now: datetime,
         if age is not None and age > watch.alert_max_age:
             return "skipped", (f"published {published}, longer ago than alert_max_age "
                                f"({_duration(watch.alert_max_age)})")
+    return "pending", None
+
+
+def _threads_of(store, watches, articles: dict) -> tuple[dict, set] | None:
+    """For `alert = "thread"` watches: each article's thread, and the (watch, thread)
+    pairs already alerted."""
+    if not any(getattr(w, "alert", "story") == "thread" for w in watches):
+        return None
+    of = store.article_threads(list(articles))
+    return of, store.alerted_threads(list(of.values()))
+
+
+def _decide_thread(watch, threads: tuple[dict, set], article_id: int) -> tuple[str, str | None]:
+    """Only a thread's first matching report alerts; the rest are listed as coverage."""
+    of, alerted = threads
+    thread = of.get(article_id)
+    if thread is None:
+        return "pending", None
+    if (watch.name, thread) in alerted:
+        return "skipped", COVERAGE
+    alerted.add((watch.name, thread))
     return "pending", None
 
 
@@ -81,6 +103,7 @@ def match_pending(store, config) -> int:
                          if a["duplicate_of"] is not None}
             alerted = store.alert_keys(list(originals))
             existing = store.alert_keys(list(articles))
+            threads = _threads_of(store, watches, articles)
             new_rows = []
             # Originals first (lower ids), so a copy in the same batch sees their alert.
             for key, article_id in sorted(pairs, key=lambda p: p[1]):
@@ -91,6 +114,8 @@ def match_pending(store, config) -> int:
                     continue
                 state, reason = _decide(watch, since.get(watch.name, ""), article, now,
                                         alerted)
+                if state == "pending" and getattr(watch, "alert", "story") == "thread":
+                    state, reason = _decide_thread(watch, threads, article_id)
                 existing.add((watch.name, article_id))
                 alerted.add((watch.name, article_id))
                 count += state == "pending"

@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from .. import clock, mail
+from .. import clock, mail, storylines
 
 
 def outlet_name(config, outlet_id: str) -> str:
@@ -39,6 +39,7 @@ def _queue_email(store, config, watch, alert_ids: Sequence[int], now: datetime) 
     limit = max(1, watch.max_stories)
     shown = [_story(store, config, meta) for meta in metas[:limit]]
     message_id = mail.make_message_id(config.mail.from_addr, now)
+    shown = storylines.email_stories(store, config, watch, shown, message_id)  # threads
     msg = mail.render_alert(watch, shown, config=config, message_id=message_id,
                             more=max(0, len(metas) - limit), date=now)
     store.enqueue_email(message_id=message_id, watch=watch.name,

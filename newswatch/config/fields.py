@@ -13,6 +13,7 @@ from typing import Any
 
 SECURITY_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 MODES = ("immediate", "digest")
+ALERT_UNITS = ("story", "thread")
 
 
 class Required:
@@ -80,7 +81,7 @@ KINDS = {
 }
 
 SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
-            "crawl": "[crawl]", "outlets": "[[outlets]]", "watches": "[[watches]]"}
+            "crawl": "[crawl]", "threads": "[threads]", "outlets": "[[outlets]]", "watches": "[[watches]]"}
 
 FIELDS: tuple[Field, ...] = (
     Field("", "database", "path", "newswatch.db",
@@ -92,6 +93,7 @@ FIELDS: tuple[Field, ...] = (
     Field("", "mail", "table", {}, "how alerts are sent"),
     Field("", "defaults", "table", {}, "values every outlet and watch takes unless it sets its own"),
     Field("", "crawl", "table", {}, "the crawler's limits"),
+    Field("", "threads", "table", {}, "story threads: the reports of one event across outlets"),
     Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
     Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
 
@@ -131,6 +133,12 @@ FIELDS: tuple[Field, ...] = (
     Field("crawl", "max_page_size", "size", "10MB",
           "larger responses are abandoned (after decompression too)"),
 
+    Field("threads", "enabled", "boolean", True,
+          "every stored original joins a story thread (emails group by thread)"),
+    Field("threads", "window", "duration", "72h",
+          "a report joins a thread only if the thread's last report is at most this much "
+          "older"),
+
     Field("outlets", "id", "id", REQUIRED,
           "short unique name used on the command line and in the database"),
     Field("outlets", "name", "string", Derived("the id"), "name shown in emails"),
@@ -168,6 +176,10 @@ FIELDS: tuple[Field, ...] = (
           "no alert for stories published longer ago"),
     Field("watches", "max_stories", "integer", Inherit("defaults.max_stories"),
           "at most this many stories in one email", minimum=1),
+    Field("watches", "alert", "choice", "story",
+          'story: every matching report alerts; thread: only a thread\'s first matching '
+          'report alerts, its later reports are listed in the next email as more coverage',
+          choices=ALERT_UNITS),
 )
 
 BY_KEY: dict[tuple[str, str], Field] = {(f.section, f.name): f for f in FIELDS}

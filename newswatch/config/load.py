@@ -16,7 +16,8 @@ from ..errors import ConfigError, QueryError
 from .check import Checker, Section
 from .fields import SECURITY_PORTS
 from .locate import Locator
-from .model import PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch
+from .model import (PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet,
+                    ThreadsConfig, Watch)
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "newswatch.toml"
@@ -91,6 +92,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     mail = _mail(check, mail_table, folder, bool(watches_raw), "mail" in data)
     defaults = _defaults(check, top("defaults"), timezone)
     crawl = _crawl(check, top("crawl"))
+    threads = _threads(check, top("threads"))
     top.done()
 
     outlets: list[Outlet] = []
@@ -119,7 +121,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
 
     return Config(path=path, database=_resolve(folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
-                  outlets=tuple(outlets), watches=tuple(watches))
+                  outlets=tuple(outlets), watches=tuple(watches), threads=threads)
 
 
 def _mail(check: Checker, t: dict, folder: Path, has_watches: bool,
@@ -166,6 +168,13 @@ def _crawl(check: Checker, t: dict) -> CrawlConfig:
                         max_page_size=read("max_page_size"))
     read.done()
     return crawl
+
+
+def _threads(check: Checker, t: dict) -> ThreadsConfig:
+    read = Section(check, "threads", t, ("threads",))
+    threads = ThreadsConfig(enabled=read("enabled"), window=read("window"))
+    read.done()
+    return threads
 
 
 def _outlet(check: Checker, t: dict, p: tuple, defaults: Defaults, timezone: str) -> Outlet:
@@ -226,6 +235,7 @@ def _watch(check: Checker, t: dict, p: tuple, defaults: Defaults, mail: MailConf
                           p + ("digest",))
     watch = Watch(name=name, query=query, compiled=compiled, to=to, outlets=outlets, mode=mode,
                   digest=digest, send_empty=read("send_empty"),
-                  alert_max_age=read("alert_max_age"), max_stories=read("max_stories"))
+                  alert_max_age=read("alert_max_age"), max_stories=read("max_stories"),
+                  alert=read("alert"))
     read.done()
     return watch

@@ -60,6 +60,12 @@ class CrawlConfig:
 
 
 @dataclass(frozen=True)
+class ThreadsConfig:
+    enabled: bool = True
+    window: timedelta = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
 class Outlet:
     id: str
     name: str
@@ -103,6 +109,7 @@ class Watch:
     send_empty: bool = False
     alert_max_age: timedelta = timedelta(days=2)
     max_stories: int = 50
+    alert: str = "story"  # story | thread
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ class Config:
     crawl: CrawlConfig
     outlets: tuple[Outlet, ...]
     watches: tuple[Watch, ...]
+    threads: ThreadsConfig = ThreadsConfig()
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)

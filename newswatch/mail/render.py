@@ -38,6 +38,13 @@ class Story:
     text: str | None = None
     also_in: Sequence[str] = ()
     id: int | None = None
+    # Its story thread (newswatch.storylines): the first report's id and title, how many
+    # reports and which outlets; `coverage`: a later report of a thread already alerted.
+    thread_id: int | None = None
+    thread_title: str | None = None
+    thread_reports: int = 0
+    thread_outlets: Sequence[str] = ()
+    coverage: bool = False
 
     @property
     def when(self) -> str:
@@ -119,7 +126,8 @@ def render_alert(watch, stories: Sequence[Story], *, config, message_id: str,
     watch.max_stories, the rest counted in the "more" line)."""
     tz = _zone(getattr(config, "timezone", "UTC"))
     stories = [s if isinstance(s, Story) else Story(**s) for s in stories]
-    stories = sorted(stories, key=lambda s: s.when, reverse=True)
+    coverage = [s for s in stories if s.coverage]
+    stories = sorted((s for s in stories if not s.coverage), key=lambda s: s.when, reverse=True)
     limit = max(1, int(getattr(watch, "max_stories", 50) or 50))
     if len(stories) > limit:
         more += len(stories) - limit
@@ -128,6 +136,8 @@ def render_alert(watch, stories: Sequence[Story], *, config, message_id: str,
     name = header_safe(watch.name)
     query_text = clean_text(watch.query)
     parts = [_story_parts(s, watch.compiled, tz) for s in stories]
+    groups = _groups(stories + coverage, parts + [_story_parts(s, watch.compiled, tz)
+                                                  for s in coverage])
     search_line = f"newswatch search {shlex.quote(query_text)}"
 
     msg = EmailMessage(policy=policy.SMTP)
@@ -137,14 +147,40 @@ def render_alert(watch, stories: Sequence[Story], *, config, message_id: str,
     msg["Date"] = format_datetime(date or clock.now())
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg.set_content(_render_text(name, query_text, parts, total, more, search_line))
+    msg.set_content(_render_text(name, query_text, groups, total, more, search_line))
     msg.add_alternative(_templates().get_template("alert.html").render(
-        name=name, query_text=query_text, parts=parts, total=total, more=more,
+        name=name, query_text=query_text, groups=groups, total=total, more=more,
         noun="story" if total == 1 else "stories", search_line=search_line), subtype="html")
     return msg
 
 
-def _render_text(name, query_text, parts, total, more, search_line) -> str:
+def _groups(stories: Sequence[Story], parts: Sequence[dict]) -> list[dict]:
+    """Stories grouped by thread, groups in the order of their newest story; in a group
+    the first report leads, later ones and more coverage (already alerted) follow. A
+    group has a header ("<thread title>: 4 reports, outlets") when its thread has more
+    than one report."""
+    groups: dict = {}
+    for story, part in zip(stories, parts):
+        key = story.thread_id if story.thread_id is not None else ("story", id(story))
+        g = groups.setdefault(key, {"stories": [], "coverage": [], "thread": story})
+        g["coverage" if story.coverage else "stories"].append((story, part))
+    out = []
+    for g in groups.values():
+        reports = sorted(g["stories"], key=lambda sp: (sp[0].when, sp[0].id or 0))
+        cover = sorted(g["coverage"], key=lambda sp: (sp[0].when, sp[0].id or 0))
+        t = g["thread"]
+        header = None
+        if t.thread_id is not None and t.thread_reports > 1:
+            outlets = [clean_text(o) for o in t.thread_outlets]
+            shown = ", ".join(outlets[:4]) + (", ..." if len(outlets) > 4 else "")
+            title = shorten(clean_text(t.thread_title) or "(untitled)", _TITLE_MAX)
+            header = f"{title}: {t.thread_reports} reports" + (f", {shown}" if shown else "")
+        out.append({"header": header, "lead": reports[0][1] if reports else None,
+                    "later": [p for _, p in reports[1:]], "coverage": [p for _, p in cover]})
+    return out
+
+
+def _render_text(name, query_text, groups, total, more, search_line) -> str:
     def fill(s: str, indent: str = "   ", first: str | None = None) -> str:
         return textwrap.fill(s, width=76, initial_indent=indent if first is None else first,
                              subsequent_indent=indent, break_long_words=True,
@@ -156,17 +192,40 @@ def _render_text(name, query_text, parts, total, more, search_line) -> str:
 
     noun = "story" if total == 1 else "stories"
     lines = [fill(f"newswatch: {total} new {noun} for the watch \"{name}\"", ""), ""]
-    if not parts and not more:
+    def url_line(p: dict, indent: str = "   ") -> str:
+        return indent + link(p["url"]) if p["link"] else fill("(not a web link) " + p["url"],
+                                                               indent)
+
+    def brief(p: dict) -> list[str]:
+        return [fill(" · ".join([p["title"], *p["meta"]]), "     ", "   - "),
+                url_line(p, "     ")]
+
+    if not groups and not more:
         lines += ["Nothing new matched since the last digest.", ""]
-    for i, p in enumerate(parts, 1):
-        lines.append(fill(p["title"], "   ", f"{i}. "))
-        lines.append(fill(" · ".join(p["meta"])))
-        lines.append("   " + link(p["url"]) if p["link"] else fill("(not a web link) " + p["url"]))
-        snippet = "".join(f"*{s}*" if hit else s for s, hit in p["snippet"]).strip()
-        if snippet:
-            lines.append(fill(snippet))
-        if p["also"]:
-            lines.append(fill("Also in: " + ", ".join(p["also"])))
+    for i, g in enumerate(groups, 1):
+        p = g["lead"]
+        if g["header"]:
+            lines.append(fill(g["header"], "   ", f"{i}. "))
+            if p:
+                lines.append(fill(p["title"]))
+        elif p:
+            lines.append(fill(p["title"], "   ", f"{i}. "))
+        if p:
+            lines.append(fill(" · ".join(p["meta"])))
+            lines.append(url_line(p))
+            snippet = "".join(f"*{s}*" if hit else s for s, hit in p["snippet"]).strip()
+            if snippet:
+                lines.append(fill(snippet))
+            if p["also"]:
+                lines.append(fill("Also in: " + ", ".join(p["also"])))
+        if g["later"]:
+            lines.append("   Later reports:")
+            for q in g["later"]:
+                lines += brief(q)
+        if g["coverage"]:
+            lines.append("   More coverage (also reported by):")
+            for q in g["coverage"]:
+                lines += brief(q)
         lines.append("")
     if more:
         lines += [f"... and {more} more. To see them all, run:", fill(search_line, "    "), ""]

@@ -22,10 +22,11 @@ from .outbox import OutboxMixin
 from .runs import RunsMixin
 from .search import SearchMixin
 from .templates import TemplatesMixin
+from .threads import ThreadsMixin
 
 
 class Store(ArticlesMixin, RunsMixin, CacheMixin, TemplatesMixin, BandsMixin, HealthMixin,
-            AlertsMixin, OutboxMixin, SearchMixin, StoreBase):
+            AlertsMixin, OutboxMixin, SearchMixin, ThreadsMixin, StoreBase):
     """newswatch.db on SQLite (sqlite-utils)."""
 
 

@@ -10,6 +10,7 @@ import time
 from typing import Callable
 
 from .. import clock, templates
+from ..storylines import Storylines
 from ..dedup import DuplicateFinder, content_hash
 
 log = logging.getLogger("newswatch.crawl")
@@ -58,8 +59,10 @@ class ArticleStore:
     on two outlets in one pass is still seen as one story). `match(store)` runs the watches
     over the batch inside its transaction; `stats` maps outlet id -> RunStats."""
 
-    def __init__(self, store, writes: WritePath, stats: dict, match: Callable[[object], int]):
+    def __init__(self, store, writes: WritePath, stats: dict, match: Callable[[object], int],
+                 config=None):
         self.store = store
+        self.threads = Storylines(store, config)  # story threads, loaded at the first batch
         self.writes = writes
         self.stats = stats
         self.match = match
@@ -136,6 +139,7 @@ class ArticleStore:
                 for item in batch:
                     self._write(item)
                 self._refilter(batch)
+                self.threads.assign([i.get("article_id") for i in batch])
                 self.match(self.store)
         except self.store.errors as exc:
             # Disk full, read-only, I/O error: nothing of this batch is stored (its URLs are

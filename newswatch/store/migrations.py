@@ -187,3 +187,24 @@ def m004_fts_on_text_updates(db: sqlite_utils.Database) -> None:
         "VALUES('delete', old.rowid, old.\"title\", old.\"text\");\n"
         '  INSERT INTO "articles_fts" (rowid, "title", "text") '
         'VALUES (new.rowid, new."title", new."text");\nEND')
+
+
+@migrations()
+def m005_threads(db: sqlite_utils.Database) -> None:
+    # Story threads (issue 16): each article's thread is its first report's article id
+    # (copies take their original's); why it joined, as JSON, for `explain`.
+    db["articles"].add_column("thread_id", int)
+    db["articles"].add_column("thread_reasons", str)
+    db["articles"].create_index(["thread_id"])
+    # The online ThreadIndex's state (newswatch.threads `rows()`), only the active window:
+    # expired threads leave these tables. Plain SQL types, so another backend can match.
+    db.execute("CREATE TABLE thread_meta (key TEXT PRIMARY KEY, value REAL)")
+    db.execute("CREATE TABLE threads (id INTEGER PRIMARY KEY, first_ts REAL NOT NULL, "
+               "last_ts REAL NOT NULL, size INTEGER NOT NULL)")
+    db.execute("CREATE TABLE thread_terms (thread_id INTEGER NOT NULL, field TEXT NOT NULL, "
+               "term TEXT NOT NULL, weight REAL NOT NULL, "
+               "PRIMARY KEY (thread_id, field, term))")
+    db.execute("CREATE TABLE thread_df (bucket INTEGER PRIMARY KEY, count INTEGER NOT NULL)")
+    # `alert = "thread"`: which 'more coverage' alerts an email already listed.
+    db.execute("CREATE TABLE thread_coverage (alert_id INTEGER PRIMARY KEY, "
+               "message_id TEXT NOT NULL)")
