@@ -80,7 +80,8 @@ KINDS = {
 }
 
 SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
-            "crawl": "[crawl]", "outlets": "[[outlets]]", "watches": "[[watches]]"}
+            "crawl": "[crawl]", "web": "[web]", "outlets": "[[outlets]]",
+            "watches": "[[watches]]"}
 
 FIELDS: tuple[Field, ...] = (
     Field("", "database", "path", "newswatch.db",
@@ -92,6 +93,7 @@ FIELDS: tuple[Field, ...] = (
     Field("", "mail", "table", {}, "how alerts are sent"),
     Field("", "defaults", "table", {}, "values every outlet and watch takes unless it sets its own"),
     Field("", "crawl", "table", {}, "the crawler's limits"),
+    Field("", "web", "table", {}, "the web view (`newswatch serve`)"),
     Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
     Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
 
@@ -130,6 +132,17 @@ FIELDS: tuple[Field, ...] = (
     Field("crawl", "download_timeout", "seconds", 30, "deadline for one download"),
     Field("crawl", "max_page_size", "size", "10MB",
           "larger responses are abandoned (after decompression too)"),
+
+    Field("web", "password_hash", "string", None,
+          "login password of the web view, as printed by `newswatch serve --hash-password` "
+          "($NEWSWATCH_WEB_PASSWORD_HASH overrides it); required to listen on an address "
+          "other than loopback"),
+    Field("web", "secure_cookies", "boolean", Derived("`true` unless the server listens on "
+                                                      "loopback"),
+          "mark the session cookie Secure (sent over HTTPS only: set it false only when no "
+          "TLS proxy is in front)"),
+    Field("web", "session_hours", "integer", 12,
+          "a login lasts this long", minimum=1, maximum=24 * 90),
 
     Field("outlets", "id", "id", REQUIRED,
           "short unique name used on the command line and in the database"),

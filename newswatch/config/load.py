@@ -16,7 +16,8 @@ from ..errors import ConfigError, QueryError
 from .check import Checker, Section
 from .fields import SECURITY_PORTS
 from .locate import Locator
-from .model import PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch
+from .model import (PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch,
+                    WebConfig)
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "newswatch.toml"
@@ -91,6 +92,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     mail = _mail(check, mail_table, folder, bool(watches_raw), "mail" in data)
     defaults = _defaults(check, top("defaults"), timezone)
     crawl = _crawl(check, top("crawl"))
+    web = _web(check, top("web"))
     top.done()
 
     outlets: list[Outlet] = []
@@ -119,7 +121,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
 
     return Config(path=path, database=_resolve(folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
-                  outlets=tuple(outlets), watches=tuple(watches))
+                  outlets=tuple(outlets), watches=tuple(watches), web=web)
 
 
 def _mail(check: Checker, t: dict, folder: Path, has_watches: bool,
@@ -166,6 +168,15 @@ def _crawl(check: Checker, t: dict) -> CrawlConfig:
                         max_page_size=read("max_page_size"))
     read.done()
     return crawl
+
+
+def _web(check: Checker, t: dict) -> WebConfig:
+    read = Section(check, "web", t, ("web",))
+    web = WebConfig(password_hash=read("password_hash") or None,
+                    secure_cookies=read("secure_cookies", default=None),
+                    session_hours=read("session_hours"))
+    read.done()
+    return web
 
 
 def _outlet(check: Checker, t: dict, p: tuple, defaults: Defaults, timezone: str) -> Outlet:

@@ -60,6 +60,13 @@ class CrawlConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    password_hash: str | None = None  # $NEWSWATCH_WEB_PASSWORD_HASH wins (web.auth)
+    secure_cookies: bool | None = None  # None: true unless listening on loopback
+    session_hours: int = 12
+
+
+@dataclass(frozen=True)
 class Outlet:
     id: str
     name: str
@@ -116,6 +123,7 @@ class Config:
     crawl: CrawlConfig
     outlets: tuple[Outlet, ...]
     watches: tuple[Watch, ...]
+    web: WebConfig = WebConfig()
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)

@@ -22,10 +22,12 @@ from .outbox import OutboxMixin
 from .runs import RunsMixin
 from .search import SearchMixin
 from .templates import TemplatesMixin
+from .views import ViewsMixin
+from .watches import WatchesMixin
 
 
 class Store(ArticlesMixin, RunsMixin, CacheMixin, TemplatesMixin, BandsMixin, HealthMixin,
-            AlertsMixin, OutboxMixin, SearchMixin, StoreBase):
+            AlertsMixin, OutboxMixin, SearchMixin, WatchesMixin, ViewsMixin, StoreBase):
     """newswatch.db on SQLite (sqlite-utils)."""
 
 

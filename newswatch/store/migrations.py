@@ -187,3 +187,20 @@ def m004_fts_on_text_updates(db: sqlite_utils.Database) -> None:
         "VALUES('delete', old.rowid, old.\"title\", old.\"text\");\n"
         '  INSERT INTO "articles_fts" (rowid, "title", "text") '
         'VALUES (new.rowid, new."title", new."text");\nEND')
+
+
+@migrations()
+def m005_web_watches(db: sqlite_utils.Database) -> None:
+    # Watches created in the web view (`newswatch serve`): used by the crawl like the
+    # config's watches. `outlets` and `recipients` are JSON lists (NULL: every outlet, the
+    # config's mail.to); a paused watch matches nothing until resumed.
+    db.execute(
+        "CREATE TABLE web_watches ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " query TEXT NOT NULL,"
+        " outlets TEXT,"
+        " recipients TEXT,"
+        " paused INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL,"
+        " updated TEXT NOT NULL)")
