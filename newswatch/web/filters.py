@@ -9,7 +9,12 @@ from ..mail import clean_text
 
 
 def text(value) -> str:
-    return clean_text(value if isinstance(value, str) else ("" if value is None else str(value)))
+    if not isinstance(value, str):
+        value = "" if value is None else str(value)
+    if value.isascii() and value.isprintable() and "  " not in value \
+            and value[:1] != " " and value[-1:] != " ":
+        return value  # nothing to remove or squash: the common case, kept cheap
+    return clean_text(value)
 
 
 def segment(value) -> str:
