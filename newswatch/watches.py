@@ -43,6 +43,21 @@ def _json_list(value: str | None) -> tuple[str, ...] | None:
 
 def to_watch(row: dict, config) -> Watch | None:
     """The Watch a stored row stands for (None if its query no longer compiles)."""
+    key = (row["name"], row["query"], row["recipients"], row["outlets"],
+           tuple(config.mail.to), config.defaults.alert_max_age, config.defaults.max_stories)
+    if key in _made:
+        return _made[key]
+    watch = _make(row, config)
+    if len(_made) > 8192:  # bounded: edits make new keys
+        _made.clear()
+    _made[key] = watch
+    return watch
+
+
+_made: dict[tuple, Watch | None] = {}
+
+
+def _make(row: dict, config) -> Watch | None:
     try:
         compiled = _compiled(row["query"])
     except QueryError:

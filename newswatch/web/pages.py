@@ -59,7 +59,8 @@ def alerts(web, request, form):
         r["also_in"] = copies.get(r["article_id"], [])
     counts = store.alert_watch_counts()
     names = [w.name for w in active_watches(web.config, store)]
-    names += [n for n in sorted(counts) if n not in names]
+    known = set(names)
+    names += [n for n in sorted(counts) if n not in known]
     return web.render(request, "alerts.html", rows=rows, watch=watch, watches=names,
                       counts=counts, total=sum(counts.values()),
                       older=rows[-1]["id"] if more else None)
