@@ -101,3 +101,7 @@ class ViewsMixin:
             if "fts5" in str(exc):
                 raise QueryError(f"cannot run query {source!r}: {exc}") from exc
             raise DatabaseError(str(exc)) from exc
+
+    def set_query_only(self) -> None:
+        """Refuse every write on this connection (`newswatch serve --read-only`)."""
+        self.conn.execute("PRAGMA query_only = ON")

@@ -87,7 +87,7 @@ class Web:
         if store is None:
             store = open_db(self.config.database, migrate=False)
             if self.read_only:
-                store.conn.execute("PRAGMA query_only = ON")
+                store.set_query_only()
             self.local.store = store
             with self.lock:
                 self.opened.append(store)
