@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from . import mail, storylines
 from .alerts.queue import outlet_name
+from .watches import active_watches
 
 
 def explain(store, config, url: str) -> list[str]:
@@ -39,10 +40,11 @@ def explain(store, config, url: str) -> list[str]:
     lines += storylines.explain_lines(store, config, aid)
     if not matched:
         lines.append("watches:    not matched yet (the next pass matches it)")
-    hits = {k for k, _ in match_batch([(w.name, w.compiled) for w in config.watches],
+    watches = active_watches(config, store)
+    hits = {k for k, _ in match_batch([(w.name, w.compiled) for w in watches],
                                       [(aid, row["title"] or "", row["text"] or "")])}
     alerts = {a["watch"]: a for a in store.article_alerts(aid)}
-    for w in config.watches:
+    for w in watches:
         if w.name not in hits:
             verdict = "no match"
         elif w.outlets is not None and outlet not in w.outlets:

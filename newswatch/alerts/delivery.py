@@ -170,8 +170,7 @@ def flush(store, config, *, now: datetime | None = None) -> FlushReport:
     left in 'sending': sent again with its Message-ID)."""
     now = now or clock.now()
     report = FlushReport()
-    if config.watches:
-        sync_watches(store, config)
+    sync_watches(store, config)
     report.queued = queue(store, config, now)
     _pause("queued")
     return deliver(store, config, now, report)

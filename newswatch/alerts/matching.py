@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from .. import clock
 from ..errors import UsageError
 from ..store.threads import COVERAGE
+from ..watches import active_watches
 
 BATCH = 1000  # articles per match_batch call: every watch runs once per batch
 
@@ -18,7 +19,8 @@ BATCH = 1000  # articles per match_batch call: every watch runs once per batch
 def sync_watches(store, config) -> None:
     """Record each configured watch with when it appeared and when its query last changed,
     so stories stored before either are never mailed."""
-    store.sync_watches([(w.name, w.query) for w in config.watches], clock.now_iso())
+    store.sync_watches([(w.name, w.query) for w in active_watches(config, store)],
+                       clock.now_iso())
 
 
 def _since(store) -> dict[str, str]:
@@ -81,7 +83,7 @@ def match_pending(store, config) -> int:
     caller's transaction (savepoints); commits only when called outside one."""
     from ..query import match_batch
 
-    watches = list(config.watches)
+    watches = list(active_watches(config, store))
     count = 0
     with store.transaction():
         if watches:
@@ -126,11 +128,12 @@ def match_pending(store, config) -> int:
     return count
 
 
-def find_watch(config, name: str):
-    for w in config.watches:
+def find_watch(config, name: str, store=None):
+    watches = config.watches if store is None else active_watches(config, store)
+    for w in watches:
         if w.name == name:
             return w
-    names = ", ".join(repr(w.name) for w in config.watches) or "none configured"
+    names = ", ".join(repr(w.name) for w in watches) or "none configured"
     raise UsageError(f"no watch named {name!r} (watches: {names})")
 
 
@@ -138,7 +141,7 @@ def backfill(store, config, watch_name: str, days: int) -> int:
     """Alert `watch_name` of stored stories of the last `days` days it has not alerted yet
     (`newswatch alerts backfill`).  Each story at most once: a story already sent, queued
     or pending is left alone."""
-    watch = find_watch(config, watch_name)
+    watch = find_watch(config, watch_name, store)
     if days <= 0:
         raise UsageError("--days must be at least 1")
     cutoff = clock.to_iso(clock.now() - timedelta(days=days))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from .. import clock, mail, storylines
+from ..watches import active_watches, known_watch_names
 
 
 def outlet_name(config, outlet_id: str) -> str:
@@ -69,7 +70,7 @@ def queue(store, config, now: datetime | None = None) -> int:
     now = now or clock.now()
     emails = 0
     with store.durable(), store.write_transaction():
-        for watch in config.watches:
+        for watch in active_watches(config, store):
             pending = store.pending_alerts(watch.name)
             if watch.mode == "digest":
                 # An explicit backfill is sent when asked, not at the next digest.
@@ -86,5 +87,5 @@ def queue(store, config, now: datetime | None = None) -> int:
             elif pending:
                 _queue_email(store, config, watch, [r["id"] for r in pending], now)
                 emails += 1
-        store.skip_removed_watches([w.name for w in config.watches])
+        store.skip_removed_watches(known_watch_names(config, store))
     return emails

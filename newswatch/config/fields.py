@@ -81,7 +81,8 @@ KINDS = {
 }
 
 SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
-            "crawl": "[crawl]", "threads": "[threads]", "outlets": "[[outlets]]", "watches": "[[watches]]"}
+            "crawl": "[crawl]", "threads": "[threads]", "web": "[web]", "outlets": "[[outlets]]",
+            "watches": "[[watches]]"}
 
 FIELDS: tuple[Field, ...] = (
     Field("", "database", "path", "newswatch.db",
@@ -94,6 +95,7 @@ FIELDS: tuple[Field, ...] = (
     Field("", "defaults", "table", {}, "values every outlet and watch takes unless it sets its own"),
     Field("", "crawl", "table", {}, "the crawler's limits"),
     Field("", "threads", "table", {}, "story threads: the reports of one event across outlets"),
+    Field("", "web", "table", {}, "the web view (`newswatch serve`)"),
     Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
     Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
 
@@ -138,6 +140,16 @@ FIELDS: tuple[Field, ...] = (
     Field("threads", "window", "duration", "72h",
           "a report joins a thread only if the thread's last report is at most this much "
           "older"),
+    Field("web", "password_hash", "string", None,
+          "login password of the web view, as printed by `newswatch serve --hash-password` "
+          "($NEWSWATCH_WEB_PASSWORD_HASH overrides it); required to listen on an address "
+          "other than loopback"),
+    Field("web", "secure_cookies", "boolean", Derived("`true` unless the server listens on "
+                                                      "loopback"),
+          "mark the session cookie Secure (sent over HTTPS only: set it false only when no "
+          "TLS proxy is in front)"),
+    Field("web", "session_hours", "integer", 12,
+          "a login lasts this long", minimum=1, maximum=24 * 90),
 
     Field("outlets", "id", "id", REQUIRED,
           "short unique name used on the command line and in the database"),

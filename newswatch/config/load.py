@@ -17,7 +17,7 @@ from .check import Checker, Section
 from .fields import SECURITY_PORTS
 from .locate import Locator
 from .model import (PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet,
-                    ThreadsConfig, Watch)
+                    ThreadsConfig, Watch, WebConfig)
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "newswatch.toml"
@@ -93,6 +93,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     defaults = _defaults(check, top("defaults"), timezone)
     crawl = _crawl(check, top("crawl"))
     threads = _threads(check, top("threads"))
+    web = _web(check, top("web"))
     top.done()
 
     outlets: list[Outlet] = []
@@ -121,7 +122,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
 
     return Config(path=path, database=_resolve(folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
-                  outlets=tuple(outlets), watches=tuple(watches), threads=threads)
+                  outlets=tuple(outlets), watches=tuple(watches), threads=threads, web=web)
 
 
 def _mail(check: Checker, t: dict, folder: Path, has_watches: bool,
@@ -175,6 +176,15 @@ def _threads(check: Checker, t: dict) -> ThreadsConfig:
     threads = ThreadsConfig(enabled=read("enabled"), window=read("window"))
     read.done()
     return threads
+
+
+def _web(check: Checker, t: dict) -> WebConfig:
+    read = Section(check, "web", t, ("web",))
+    web = WebConfig(password_hash=read("password_hash") or None,
+                    secure_cookies=read("secure_cookies", default=None),
+                    session_hours=read("session_hours"))
+    read.done()
+    return web
 
 
 def _outlet(check: Checker, t: dict, p: tuple, defaults: Defaults, timezone: str) -> Outlet:

@@ -66,6 +66,13 @@ class ThreadsConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    password_hash: str | None = None  # $NEWSWATCH_WEB_PASSWORD_HASH wins (web.auth)
+    secure_cookies: bool | None = None  # None: true unless listening on loopback
+    session_hours: int = 12
+
+
+@dataclass(frozen=True)
 class Outlet:
     id: str
     name: str
@@ -124,6 +131,7 @@ class Config:
     outlets: tuple[Outlet, ...]
     watches: tuple[Watch, ...]
     threads: ThreadsConfig = ThreadsConfig()
+    web: WebConfig = WebConfig()
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)

@@ -23,10 +23,13 @@ from .runs import RunsMixin
 from .search import SearchMixin
 from .templates import TemplatesMixin
 from .threads import ThreadsMixin
+from .views import ViewsMixin
+from .watches import WatchesMixin
 
 
 class Store(ArticlesMixin, RunsMixin, CacheMixin, TemplatesMixin, BandsMixin, HealthMixin,
-            AlertsMixin, OutboxMixin, SearchMixin, ThreadsMixin, StoreBase):
+            AlertsMixin, OutboxMixin, SearchMixin, ThreadsMixin, WatchesMixin, ViewsMixin,
+            StoreBase):
     """newswatch.db on SQLite (sqlite-utils)."""
 
 

@@ -208,3 +208,20 @@ def m005_threads(db: sqlite_utils.Database) -> None:
     # `alert = "thread"`: which 'more coverage' alerts an email already listed.
     db.execute("CREATE TABLE thread_coverage (alert_id INTEGER PRIMARY KEY, "
                "message_id TEXT NOT NULL)")
+
+
+@migrations()
+def m006_web_watches(db: sqlite_utils.Database) -> None:
+    # Watches created in the web view (`newswatch serve`): used by the crawl like the
+    # config's watches. `outlets` and `recipients` are JSON lists (NULL: every outlet, the
+    # config's mail.to); a paused watch matches nothing until resumed.
+    db.execute(
+        "CREATE TABLE web_watches ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " query TEXT NOT NULL,"
+        " outlets TEXT,"
+        " recipients TEXT,"
+        " paused INTEGER NOT NULL DEFAULT 0,"
+        " created TEXT NOT NULL,"
+        " updated TEXT NOT NULL)")
