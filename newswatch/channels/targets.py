@@ -1,0 +1,121 @@
+"""Channel targets: the URL a user wrote, its secrets read from the environment, and the
+label that is safe to show (service and host only: a URL often *is* the secret)."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import urlsplit
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class TargetError(ValueError):
+    """A channel URL that cannot be used; the message never contains the URL's secrets."""
+
+
+def expand_secrets(template: str, env: Mapping[str, str] | None = None) -> str:
+    """`${NAME}` inside a URL is read from the environment at send time, so the config file
+    and the database hold no secret."""
+    env = os.environ if env is None else env
+
+    def value(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in env or env[name] == "":
+            raise TargetError(f"environment variable {name} is not set")
+        return env[name]
+
+    return _VAR.sub(value, template)
+
+
+def _looks_like_host(host: str | None) -> bool:
+    # Slack, Telegram and Teams put tokens where a host would be: show those as the service.
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return "." in host
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "apprise" | "webhook"
+    template: str  # as written, ${VAR} unexpanded: this is what the outbox stores
+    label: str  # safe to show: service and host, never a token
+    secret: str | None = None  # webhook signing secret template (also ${VAR})
+
+    @property
+    def key(self) -> str:
+        """A stable channel id for outbox rows and `alerts retry --channel`."""
+        digest = hashlib.sha1(self.template.encode("utf-8")).hexdigest()[:10]
+        return f"{self.kind}:{digest}"
+
+
+def _webhook_label(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"webhook {parts.scheme}://{host}{port}"
+
+
+def parse_target(template: str, kind: str = "apprise", *, secret: str | None = None,
+                 env: Mapping[str, str] | None = None, check_env: bool = True) -> Target:
+    """Validate one channel URL (with apprise for `kind="apprise"`). `check_env=False`
+    validates the shape only, for a config whose secrets are set on another machine."""
+    if not isinstance(template, str) or not template.strip():
+        raise TargetError("a channel URL must be a non-empty string")
+    template = template.strip()
+    if check_env:
+        url = expand_secrets(template, env)
+    else:
+        url = _VAR.sub("x", template)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if kind == "webhook":
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TargetError(f"webhook URL must be http(s)://host/...: got {scheme or 'no'} scheme")
+        if secret is not None and check_env:
+            expand_secrets(secret, env)
+        return Target("webhook", template, _webhook_label(url), secret)
+    import apprise  # lazy: only configs with channels pay for its plugin scan
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not plugin:
+        raise TargetError(f"apprise does not understand this {scheme or 'scheme-less'}:// URL"
+                          " (see apprise's list of services for its form)")
+    host = getattr(plugin, "host", None)
+    label = plugin.service_name
+    if _looks_like_host(host) and host not in (label,):
+        label = f"{label} {scheme}://{host}"
+    return Target("apprise", template, label)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Take every expanded secret out of a library's error message before it is logged."""
+    for s in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(s, "***")
+    return text
+
+
+def secret_values(template: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """The values a template's ${VAR}s expand to, plus the URL's path and user info (where
+    services keep their tokens), for redaction."""
+    env = os.environ if env is None else env
+    values = [env.get(m.group(1), "") for m in _VAR.finditer(template)]
+    try:
+        url = expand_secrets(template, env)
+    except TargetError:
+        return values
+    if "://" in url:
+        rest = url.split("://", 1)[1]
+        values.append(rest)
+        values += [seg for seg in re.split(r"[/@:?&=#]", rest) if len(seg) >= 8]
+    return values
