@@ -2,9 +2,10 @@
 
 APScheduler 3 fires each outlet's cron schedule; a fire only marks the outlet due. The
 main thread collects due outlets and runs them as one child process per batch
-(`python -m scheduler pass OUTLET...`), so that outlets sharing a schedule share one
-Python start-up, a Twisted reactor runs once per process as it must, and the daemon's
-own memory stays flat over months (measured: bench/soak.py).
+(`python -m newswatch --config PATH _pass OUTLET...`, a hidden command of the CLI; this
+module never imports the CLI), so that outlets sharing a schedule share one Python
+start-up, a Twisted reactor runs once per process as it must, and the daemon's own memory
+stays flat over months (measured: bench/soak.py).
 
 Guarantees:
 - no overlap: an outlet in a running child is not started again (it stays due, so a pass
@@ -22,7 +23,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import logging
@@ -42,6 +42,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from newswatch import clock
 from newswatch.config import cron_trigger
+from newswatch.errors import LockedError
+from newswatch.store import status as store
 
 log = logging.getLogger("newswatch.scheduler")
 
@@ -55,7 +57,7 @@ BACKOFF_AFTER = 2  # consecutive failures before passes are skipped
 MAX_CHILDREN = int(os.environ.get("NEWSWATCH_MAX_PASSES", "2"))
 GATHER_SECONDS = 0.3  # outlets due within this window share one child
 CHILD_STOP_SECONDS = 7.0  # SIGTERM -> SIGKILL; the child itself stops hard after ~4 s
-EXIT_BUSY = 5
+EXIT_BUSY = LockedError.exit_code  # the child found every outlet busy (a manual crawl)
 
 
 # ---------------------------------------------------------------------------- triggers
@@ -115,19 +117,6 @@ def backoff_delay(streak: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_
     return min(cap, base * 2 ** (streak - BACKOFF_AFTER))
 
 
-def error_streak(db, outlet_id: str) -> int:
-    """Consecutive failed passes, newest first ('interrupted' passes neither count nor
-    break a streak: the daemon stopping is not the outlet failing)."""
-    streak = 0
-    for (status,) in db.execute("SELECT status FROM runs WHERE outlet = ? ORDER BY id DESC "
-                                "LIMIT 100", [outlet_id]):
-        if status == "error":
-            streak += 1
-        elif status == "ok":
-            break
-    return streak
-
-
 def state_path(config) -> Path:
     db = Path(config.database)
     return db.with_name(f"{db.name}.daemon.json")
@@ -156,7 +145,7 @@ class Child:
 
 class Daemon:
     def __init__(self, config, *, verbose: bool = False, log_format: str = "text"):
-        from newswatch.db import open_db
+        from newswatch.store import open_db
 
         self.config = config
         self.verbose = verbose
@@ -195,9 +184,8 @@ class Daemon:
         with available_locks(self.config, [o.id for o in self.config.outlets]) as (free, _):
             recover_stale_runs(self.db, free)
         for outlet in self.config.outlets:
-            self.streak[outlet.id] = error_streak(self.db, outlet.id)
-            last = self.db.execute("SELECT max(started) FROM runs WHERE outlet = ?",
-                                   [outlet.id]).fetchone()[0]
+            self.streak[outlet.id] = store.error_streak(self.db, outlet.id)
+            last = store.last_started(self.db, outlet.id)
             trigger = self.triggers[outlet.id]
             overdue = is_overdue(trigger, clock.parse_iso(last) if last else None, now)
             self.scheduler.add_job(self.mark_due, trigger, args=[outlet.id],
@@ -224,7 +212,7 @@ class Daemon:
         with self.flush_lock:
             try:
                 from newswatch import alerts
-                from newswatch.db import open_db
+                from newswatch.store import open_db
 
                 if self.flush_db is None:
                     self.flush_db = open_db(self.config.database)
@@ -275,20 +263,17 @@ class Daemon:
             self.launch(batch)
 
     def child_command(self, outlet_ids: list[str]) -> list[str]:
-        cmd = [sys.executable, "-m", "scheduler", "--config", str(self.config.path)]
+        cmd = [sys.executable, "-m", "newswatch", "--config", str(self.config.path)]
         if self.verbose:
             cmd.append("--verbose")
         if self.log_format != "text":
             cmd += ["--log-format", self.log_format]
-        return cmd + ["pass", *outlet_ids]
+        return cmd + ["_pass", *outlet_ids]
 
     def launch(self, outlet_ids: list[str]) -> None:
-        last_id = self.db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0]
-        env = dict(os.environ)
-        here = str(Path(__file__).resolve().parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
-        process = subprocess.Popen(self.child_command(outlet_ids), env=env,
-                                   start_new_session=True, stdin=subprocess.DEVNULL)
+        last_id = store.newest_run_id(self.db)
+        process = subprocess.Popen(self.child_command(outlet_ids), start_new_session=True,
+                                   stdin=subprocess.DEVNULL)
         log.debug("pass started pid=%d outlets=%s", process.pid, ",".join(outlet_ids))
         self.children.append(Child(process, outlet_ids, last_id, time.monotonic()))
 
@@ -306,16 +291,14 @@ class Daemon:
 
         now = clock.now()
         for outlet_id in child.outlets:
-            row = self.db.execute(
-                "SELECT status, message FROM runs WHERE outlet = ? AND id > ? "
-                "ORDER BY id DESC LIMIT 1", [outlet_id, child.last_run_id]).fetchone()
+            row = store.last_run_after(self.db, outlet_id, child.last_run_id)
             if row is None:
                 if code in (0, EXIT_BUSY):
                     continue  # busy: a manual crawl has it; not a failure
                 failed, why = True, f"the pass exited with code {code} before starting"
             else:
-                failed, why = row[0] == "error", row[1] or ""
-                if row[0] == "interrupted":
+                failed, why = row["status"] == "error", row["message"] or ""
+                if row["status"] == "interrupted":
                     continue
             if failed:
                 streak = self.streak.get(outlet_id, 0) + 1
@@ -435,52 +418,7 @@ class Daemon:
         log.info("newswatch daemon stopped")
 
 
-def _log_format() -> str:
-    root = logging.getLogger()
-    return "json" if any(type(h.formatter).__name__ == "JsonFormatter"
-                         for h in root.handlers) else "text"
-
-
-def main(config, verbose: bool = False, log_format: str | None = None) -> int:
-    return Daemon(config, verbose=verbose, log_format=log_format or _log_format()).run()
-
-
-# ------------------------------------------------------------------------ child process
-
-
-def child_main(argv: list[str] | None = None) -> int:
-    """`python -m scheduler --config PATH pass OUTLET...`: one pass over the outlets that
-    are free; busy ones (a manual crawl) are left to it. Exit 5 if all were busy."""
-    from newswatch.cli import setup_logging
-    from newswatch.config import load_config
-    from newswatch.crawl import run_pass
-    from newswatch.errors import NewswatchError, report
-    from newswatch.locks import available_locks
-
-    parser = argparse.ArgumentParser(prog="scheduler")
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("pass")
-    p.add_argument("outlets", nargs="+")
-    args = parser.parse_args(argv)
-    setup_logging(args.verbose, args.log_format)
-    try:
-        config = load_config(args.config)
-        with available_locks(config, args.outlets) as (free, busy):
-            for outlet_id in busy:
-                log.warning("pass outlet=%s skipped: busy (another process is crawling it)",
-                            outlet_id)
-            if not free:
-                return EXIT_BUSY
-            run_pass(config, free, verbose=args.verbose)
-    except NewswatchError as exc:
-        message, code = report(exc)
-        print(message, file=sys.stderr)
-        return code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(child_main())
+def main(config, verbose: bool = False, log_format: str = "text") -> int:
+    """Run the daemon until SIGTERM/SIGINT (`newswatch run`). The children get the same
+    --verbose and --log-format."""
+    return Daemon(config, verbose=verbose, log_format=log_format).run()

@@ -18,7 +18,7 @@ probe third P (fundus outlets with several pages stay whole in S).
   of an S text (a follow-up reusing background); both at once. Correct when `find` is None.
 Precision = correct positive hits / all hits; recall = correct positive hits / positives.
 
-Cost: a temporary database (newswatch.db.open_db) with n stored originals' bands (random
+Cost: a temporary database (newswatch.store.open_db) with n stored originals' bands (random
 buckets: bands of unrelated texts are uniformly spread; built fast in key order with
 executemany in one transaction), then 1,000 new synthetic ~600-word articles, 10 % of them
 edited copies of stored ones, are checked and inserted (find + add, in batches of 50 per
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from newswatch import clock, dedup  # noqa: E402
-from newswatch.db import open_db  # noqa: E402
+from newswatch.store import open_db  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets" / "extraction"
 SEED = 4

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newswatch.db import FTS_TOKENIZE  # noqa: E402
+from newswatch.store import FTS_TOKENIZE  # noqa: E402
 from newswatch.query import compile_query, match_batch  # noqa: E402
 
 SYLLABLES = ("ka ro mi zu te la po ne vi sa do re gu an el or is ta ko mu li "

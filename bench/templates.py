@@ -120,7 +120,7 @@ def boiler_sentences(cfg: dict, text: str) -> int:
 
 
 def main(argv=None) -> int:
-    from newswatch.db import open_db
+    from newswatch.store import open_db
     from newswatch.extract import extract_article
     from newswatch.templates import TemplateModel, learn
 

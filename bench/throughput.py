@@ -419,7 +419,7 @@ def matching(site: Site, workdir: Path, archive_sizes=(10_000, 100_000), n_watch
     database that already holds an archive of each size; and match_batch alone."""
     from newswatch import alerts, query
     from newswatch.config import load_config
-    from newswatch.db import open_db
+    from newswatch.store import open_db
 
     # The visible text of each page (markup, scripts and styles removed), article-sized.
     texts = [re.sub(r"\s+", " ", " ".join(_SEGMENTS.split(h)[::2]))[:5000]

@@ -25,3 +25,19 @@ def analyse_page(html: str | bytes, url: str, **kwargs) -> Analysis:
     if not article.ok:
         return Analysis(article)
     return Analysis(article, dedup.sketch(article.text), templates.blocks(article.raw_paragraphs))
+
+
+def page_options(outlet, item: dict, templates_model) -> dict:
+    """`analyse_page` keyword arguments for a fetched article item of `outlet` (pops the
+    item's `encoding`: the worker decodes)."""
+    return {
+        "outlet": outlet.id,
+        "drop": tuple(outlet.drop),
+        "templates": templates_model,
+        "feed_title": item.get("feed_title") or item.get("sitemap_title"),
+        "feed_published": item.get("feed_published"),
+        "sitemap_published": item.get("sitemap_published"),
+        "first_seen": item["fetched"],
+        "outlet_timezone": outlet.timezone,
+        "encoding": item.pop("encoding", None),
+    }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -19,13 +18,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import clock
-from .db import open_db
 from .errors import DatabaseError
+from .store import Store, open_db
 
 if TYPE_CHECKING:
-    import sqlite_utils
+    from scrapy.crawler import CrawlerProcess
 
     from .config import Config, Outlet
+    from .store.batch import ArticleStore, WritePath
+    from .workers import ExtractorPool
 
 log = logging.getLogger("newswatch.crawl")
 
@@ -60,77 +61,53 @@ class RunStats:
             self.error_messages.append(message)
 
 
+@dataclass
 class PassContext:
-    """State shared by every spider and pipeline of one pass: one database connection
-    (all Scrapy callbacks run on one thread), the config, and per-outlet stats."""
+    """What every spider, middleware and pipeline of one pass shares, handed to each
+    spider explicitly (`OutletSpider(outlet, ctx)`): the config, one store (all Scrapy
+    callbacks run on one thread), its one write path, the article batch writer shared by
+    all outlets (a wire copy on two outlets in one pass is still one story), the
+    extraction pool, and per-outlet stats."""
 
-    def __init__(self, config: Config, db: sqlite_utils.Database):
-        self.config = config
-        self.db = db
-        self.stats: dict[str, RunStats] = {}
-        self._store = None
-        self.process = None  # the CrawlerProcess, so that a database failure can stop it
-        self.fatal: Exception | None = None
-        # `runs.found` arrives with a later migration; write it when it exists.
-        self._runs_found = "found" in {c.name for c in db["runs"].columns}
+    config: Config
+    store: Store
+    writes: WritePath
+    articles: ArticleStore
+    stats: dict[str, RunStats]
+    pool: ExtractorPool | None = None
+    process: CrawlerProcess | None = None  # so that a database failure can stop it
+
+    @classmethod
+    def create(cls, config: Config, store: Store, *,
+               pool: ExtractorPool | None = None) -> "PassContext":
+        # Imported here: the daemon reaches this module for recover_stale_runs only, and
+        # need not load numpy (dedup) or the worker pool for it.
+        from . import alerts
+        from .store.batch import ArticleStore, WritePath
+
+        stats: dict[str, RunStats] = {}
+        writes = WritePath(store)
+        articles = ArticleStore(store, writes, stats,
+                                match=lambda s: alerts.match_pending(s, config))
+        ctx = cls(config, store, writes, articles, stats, pool)
+        writes.on_fatal = ctx._stop
+        return ctx
 
     @property
-    def store(self):
-        # One store for all outlets, so a wire copy on two outlets in one pass is still
-        # seen as one story.
-        if self._store is None:
-            from pipelines.store import ArticleStore
+    def fatal(self) -> Exception | None:
+        return self.writes.fatal
 
-            self._store = ArticleStore(self)
-        return self._store
+    def _stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
 
     def on_failure(self, failure, *args, **kwargs) -> None:
-        if isinstance(failure.value, sqlite3.Error):
-            self.abort(failure.value)
-
-    def abort(self, exc: Exception) -> None:
-        """A database write failed (disk full, read-only file, I/O error). Roll back what
-        the connection still holds (after a failed COMMIT SQLite may leave the transaction
-        open, and later statements would then commit piecemeal), stop the pass, and let
-        run_pass raise DatabaseError: exit 3, nothing sent, the next pass starts over from
-        whole batches."""
-        if self.fatal is None:
-            self.fatal = exc
-            log.error("database error, stopping the pass: %s", exc)
-            if self.process is not None:
-                self.process.stop()
-        try:
-            if self.db.conn.in_transaction:
-                self.db.conn.rollback()
-        except sqlite3.Error:
-            pass
-
-    def write(self, fn, *args, **kwargs) -> bool:
-        """Run `fn` in one write transaction. A database failure (disk full, read-only)
-        stops the pass through `abort` instead of surfacing as a traceback inside a Scrapy
-        callback; after one, nothing more is written."""
-        if self.fatal is not None:
-            return False
-        try:
-            with self.db.atomic():
-                fn(*args, **kwargs)
-        except sqlite3.Error as exc:
-            self.abort(exc)
-            return False
-        return True
+        if isinstance(failure.value, self.store.errors):
+            self.writes.abort(failure.value)
 
     def start_run(self, outlet: Outlet) -> RunStats:
         stats = RunStats(outlet.id)
-        with self.db.atomic():
-            self.db["outlets"].insert(
-                {"id": outlet.id, "name": outlet.name, "first_seen": clock.now_iso()},
-                ignore=True,
-            )
-            self.db["outlets"].update(outlet.id, {"name": outlet.name})
-            stats.run_id = self.db["runs"].insert(
-                {"outlet": outlet.id, "started": clock.now_iso(), "status": "running",
-                 "pages": 0, "new_articles": 0, "duplicates": 0, "errors": 0},
-            ).last_pk
+        stats.run_id = self.store.start_run(outlet.id, outlet.name, clock.now_iso())
         self.stats[outlet.id] = stats
         return stats
 
@@ -146,10 +123,10 @@ class PassContext:
             "new_articles": stats.new, "duplicates": stats.duplicates,
             "errors": stats.errors, "ms": ms,
             "message": message or "; ".join(stats.error_messages[:5]),
+            "found": stats.found,  # health: discovery finding no links
         }
-        if self._runs_found:
-            row["found"] = stats.found  # health: discovery finding no links
-        if not self.write(self._record_finish, stats, row, status):
+        if not self.writes.write(self.store.finish_run, stats.run_id, stats.outlet, row,
+                                 clock.now_iso()):
             return
         log.info("pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
                  "errors=%d ms=%d", stats.outlet, status, stats.found, stats.new,
@@ -160,39 +137,44 @@ class PassContext:
                                     "duplicates": stats.duplicates,
                                     "errors": stats.errors, "ms": ms}})
 
-    def _record_finish(self, stats: RunStats, row: dict, status: str) -> None:
-        self.db["runs"].update(stats.run_id, row)
-        if status == "ok":
-            self.db.execute(
-                "UPDATE outlets SET first_pass_done = coalesce(first_pass_done, ?) WHERE id = ?",
-                [clock.now_iso(), stats.outlet])
-
     def finish_unfinished(self, message: str) -> None:
         for stats in self.stats.values():
             self.finish_run(stats, "interrupted", message)
 
+    def save_validators(self, outlet_id: str, rows: list[dict], clean: bool) -> None:
+        """Conditional-GET validators of an outlet's finished pass, only after its articles
+        are stored: a 304 next time must never hide an article still in a buffer."""
+        self.articles.flush(outlet_id)
+        if self.fatal is not None:
+            # The pass stopped on a database error: its articles were not stored, so no
+            # validator may be either (a 304 next time would hide those articles).
+            return
+        if rows:
+            self.writes.write(self.store.save_validators, rows, clean)
+
     def recheck_due(self, canonical: str, updated: str | None) -> bool:
-        """Should a known article be fetched again to catch a correction? Only when it was
-        first seen within the `recheck` window and its feed entry or sitemap lastmod
-        (`updated`, ISO 8601) is newer than when we last fetched it. An unchanged feed
-        therefore costs no article requests."""
-        if not updated:
-            return False
-        window = self.config.defaults.recheck
-        if not window:
-            return False
-        row = self.db.execute(
-            "SELECT first_seen, last_seen FROM articles WHERE url = ? UNION ALL "
-            "SELECT a.first_seen, a.last_seen FROM url_aliases u JOIN articles a "
-            "ON a.id = u.article_id WHERE u.url = ? LIMIT 1", [canonical, canonical]).fetchone()
-        if row is None:
-            return False
-        try:
-            changed = clock.parse_iso(updated)
-        except ValueError:
-            return False
-        first_seen, last_seen = clock.parse_iso(row[0]), clock.parse_iso(row[1])
-        return first_seen >= clock.now() - window and changed > last_seen
+        return recheck_due(self.store, self.config, canonical, updated)
+
+
+def recheck_due(store: Store, config: Config, canonical: str, updated: str | None) -> bool:
+    """Should a known article be fetched again to catch a correction? Only when it was
+    first seen within the `recheck` window and its feed entry or sitemap lastmod
+    (`updated`, ISO 8601) is newer than when we last fetched it. An unchanged feed
+    therefore costs no article requests."""
+    if not updated:
+        return False
+    window = config.defaults.recheck
+    if not window:
+        return False
+    row = store.article_seen(canonical)
+    if row is None:
+        return False
+    try:
+        changed = clock.parse_iso(updated)
+    except ValueError:
+        return False
+    first_seen, last_seen = clock.parse_iso(row["first_seen"]), clock.parse_iso(row["last_seen"])
+    return first_seen >= clock.now() - window and changed > last_seen
 
 
 def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
@@ -203,7 +185,7 @@ def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
     outlets = select_outlets(config, outlet_ids)
     try:
         return _run_pass(config, outlets, verbose=verbose, deliver=deliver)
-    except sqlite3.Error as exc:
+    except Store.errors as exc:
         raise DatabaseError(f"{config.database}: {exc}") from exc
 
 
@@ -216,16 +198,17 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
     from spiders.settings import crawl_settings
 
     from . import alerts
+    from .workers import ExtractorPool
 
-    db = open_db(config.database)
+    store = open_db(config.database)
     # Callers hold the outlets' pass locks, so a 'running' row of these outlets belongs to
     # a pass that was killed (SIGKILL, power loss): record it as interrupted.
-    recover_stale_runs(db, [o.id for o in outlets])
-    ctx = PassContext(config, db)
-    alerts.sync_watches(db, config)
-    with db.atomic():
+    recover_stale_runs(store, [o.id for o in outlets])
+    ctx = PassContext.create(config, store, pool=ExtractorPool(config.crawl.workers))
+    alerts.sync_watches(store, config)
+    with store.transaction():
         # Recover anything a killed pass stored but did not match.
-        alerts.match_pending(db, config)
+        alerts.match_pending(store, config)
 
     process = CrawlerProcess(crawl_settings(config, verbose=verbose))
     if not verbose:
@@ -251,26 +234,24 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
     finally:
         stopper.uninstall()
         if ctx.fatal is None:
-            ctx.store.flush()
+            ctx.articles.flush()
             ctx.finish_unfinished("the pass ended before its spider closed")
-        pool = getattr(ctx, "_extractor_pool", None)
-        if pool is not None:
-            pool.close()
+        ctx.pool.close()
 
     if ctx.fatal is not None:
-        db.close()
+        store.close()
         raise DatabaseError(f"{config.database}: {ctx.fatal}") from ctx.fatal
     results = list(ctx.stats.values())
-    prune(db)
+    prune(store)
     if deliver and not stopper.signalled:
         # After a signal, delivery waits for the next pass or the daemon's flush: an SMTP
         # timeout must not hold up a stop.
-        alerts.flush(db, config)
-    db.close()
+        alerts.flush(store, config)
+    store.close()
     return results
 
 
-def prune(db) -> None:
+def prune(store: Store) -> None:
     """Keep the working tables flat over months: near-duplicate bands and one-page template
     blocks older than the dedup window go (stored articles are never pruned)."""
     from datetime import timedelta
@@ -278,9 +259,9 @@ def prune(db) -> None:
     from . import dedup, templates
 
     cutoff = clock.now() - timedelta(days=DEDUP_WINDOW_DAYS)
-    with db.atomic():
-        dedup.prune(db, cutoff)
-        templates.prune(db, clock.to_iso(cutoff))
+    with store.transaction():
+        dedup.prune(store, cutoff)
+        templates.prune(store, clock.to_iso(cutoff))
 
 
 def select_outlets(config: Config, outlet_ids: list[str] | None) -> list[Outlet]:
@@ -295,20 +276,10 @@ def select_outlets(config: Config, outlet_ids: list[str] | None) -> list[Outlet]
     return [by_id[i] for i in outlet_ids]
 
 
-
-def recover_stale_runs(db, outlet_ids: list[str]) -> int:
+def recover_stale_runs(store: Store, outlet_ids: list[str]) -> int:
     """Mark 'running' rows of these outlets 'interrupted'. Call only while holding their
     pass locks (no live pass can own such a row then)."""
-    if not outlet_ids:
-        return 0
-    marks = ",".join("?" * len(outlet_ids))
-    with db.atomic():
-        cursor = db.execute(
-            f"UPDATE runs SET status = 'interrupted', finished = coalesce(finished, ?), "
-            f"message = coalesce(message, 'the pass was killed before it finished') "
-            f"WHERE status = 'running' AND outlet IN ({marks})",
-            [clock.now_iso(), *outlet_ids])
-    return cursor.rowcount
+    return store.recover_stale_runs(outlet_ids, clock.now_iso())
 
 
 class _Stopper:
@@ -358,9 +329,9 @@ class _Stopper:
     def _hard_stop(self) -> None:
         # Runs on the reactor thread, between callbacks: no transaction is half done.
         try:
-            self.ctx.store.flush()
+            self.ctx.articles.flush()
             self.ctx.finish_unfinished("stopped by a signal")
-            self.ctx.db.close()
+            self.ctx.store.close()
         finally:
             # Extraction workers (and their fork server) go with us; whatever they were
             # parsing was not stored, so its URL is still unknown and fetched next pass.

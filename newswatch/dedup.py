@@ -163,8 +163,8 @@ class DuplicateFinder:
     `add(article_id, text)` records an original's bands (inside the caller's transaction).
     """
 
-    def __init__(self, db, window_days: int = DEFAULT_WINDOW_DAYS):
-        self.db = db
+    def __init__(self, store, window_days: int = DEFAULT_WINDOW_DAYS):
+        self.store = store
         self.window_days = window_days
         self._last: tuple[str, Sketch] | None = None
 
@@ -185,11 +185,10 @@ class DuplicateFinder:
         seen = {article_id}
         current = article_id
         for _ in range(100):
-            row = self.db.execute("SELECT duplicate_of FROM articles WHERE id = ?",
-                                  [current]).fetchone()
-            if not row or row[0] is None or row[0] in seen:
+            original = self.store.duplicate_of(current)
+            if original is None or original in seen:
                 return current
-            current = row[0]
+            current = original
             seen.add(current)
         return current
 
@@ -201,28 +200,18 @@ class DuplicateFinder:
         if digest == _EMPTY_HASH:
             return None  # no words, no identity (an extraction that found nothing)
         cutoff_iso = clock.to_iso(clock.now() - timedelta(days=self.window_days))
-        row = self.db.execute(
-            "SELECT id FROM articles WHERE content_hash = ? AND first_seen >= ? "
-            "ORDER BY id LIMIT 1", [digest, cutoff_iso]).fetchone()
-        if row:
-            return self._root(row[0])
+        found = self.store.first_with_hash(digest, cutoff_iso)
+        if found is not None:
+            return self._root(found)
         if bks is None:
             return None
-        # All bands in one query; CROSS JOIN keeps SQLite on the (band, bucket) key
-        # instead of scanning the window through the `added` index.
-        pairs = ",".join("(?, ?)" for _ in bks)
-        args: list = [x for band, bucket in enumerate(bks) for x in (band, bucket)]
-        ids = {article_id for (article_id,) in self.db.execute(
-            f"SELECT l.article_id FROM (VALUES {pairs}) AS q CROSS JOIN lsh_bands l "
-            "ON l.band = q.column1 AND l.bucket = q.column2 WHERE l.added >= ?",
-            [*args, self._cutoff()])}
+        ids = self.store.band_candidates(bks, self._cutoff())
         originals: list[int] = []
         for article_id in sorted(ids)[:MAX_CANDIDATES]:
-            found = self.db.execute("SELECT text FROM articles WHERE id = ?",
-                                    [article_id]).fetchone()
-            if not found or not found[0]:
+            text = self.store.article_text(article_id)
+            if not text:
                 continue
-            other = normalise_text(found[0]).split()
+            other = normalise_text(text).split()
             if len(other) < MIN_WORDS:
                 continue
             jac, cont = similarity(sh, shingles(other))
@@ -234,19 +223,14 @@ class DuplicateFinder:
         _digest, _sh, bks = self._sketch(text, given)
         if bks is None:
             return
-        day = _day(clock.now())
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id, added) "
-            "VALUES (?, ?, ?, ?)",
-            [(band, bucket, article_id, day) for band, bucket in enumerate(bks)])
+        self.store.add_bands(article_id, bks, _day(clock.now()))
 
     def prune(self, older_than=None) -> int:
-        return prune(self.db, older_than if older_than is not None else
+        return prune(self.store, older_than if older_than is not None else
                      clock.now() - timedelta(days=self.window_days))
 
 
-def prune(db, older_than) -> int:
+def prune(store, older_than) -> int:
     """Delete bands added before `older_than` (datetime or ISO text; day granularity).
     Returns the number of rows removed."""
-    cursor = db.conn.execute("DELETE FROM lsh_bands WHERE added < ?", [_day(older_than)])
-    return cursor.rowcount
+    return store.prune_bands(_day(older_than))

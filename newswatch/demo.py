@@ -1,13 +1,23 @@
 """`newswatch demo`: the whole path offline. Serves the bundled fixture site (two outlets)
 on 127.0.0.1, writes a config watching it, crawls once, and shows the alert emails it
-wrote as .eml files."""
+wrote as .eml files.
+
+The demo only ever writes into an empty (or new) folder or one it marked as its own
+(`MARKER`; a folder from before the marker is known by its config's first line), and
+there it replaces only its own files: the config, the database (with its
+journal and lock files) and the .eml files in outbox/. Anything else in the folder, such as
+a user's newswatch.toml or a file in an outbox/, makes it refuse the folder untouched."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import shutil
 from pathlib import Path
+
+from .errors import UsageError
+
+MARKER = ".newswatch-demo"
+MARKER_TEXT = "This folder was written by `newswatch demo`; it rewrites the files here.\n"
 
 DEMO_CONFIG = """\
 # Written by `newswatch demo`: two local fixture outlets, three watches, mail as .eml files.
@@ -52,6 +62,9 @@ allow_private = true         # the demo site is on 127.0.0.1
 """
 
 
+DEMO_HEADER = DEMO_CONFIG.splitlines()[0].encode("utf-8")
+
+
 def write_config(workdir: Path, site) -> Path:
     outlets = "\n".join(
         OUTLET.format(id=oid, name=getattr(site, "names", {}).get(oid, oid), url=url)
@@ -75,17 +88,55 @@ def summarise(outbox: Path) -> list[str]:
     return lines
 
 
+def _is_demo_file(rel: Path) -> bool:
+    """Is `rel` (relative to the demo folder) a name the demo itself writes?"""
+    parts = rel.parts
+    if len(parts) == 1:
+        name = parts[0]
+        return name in (MARKER, "newswatch.toml", "outbox") or name.startswith("demo.db")
+    return len(parts) == 2 and parts[0] == "outbox" and parts[1].endswith(".eml")
+
+
+def _written_by_demo(config: Path) -> bool:
+    """A config the demo wrote (folders from before the marker have only this to tell)."""
+    try:
+        with config.open("rb") as f:
+            return f.read(len(DEMO_HEADER)) == DEMO_HEADER
+    except OSError:
+        return False
+
+
+def claim_folder(workdir: Path) -> None:
+    """Make `workdir` the demo's, or raise UsageError if it holds files the demo did not
+    write (an unmarked folder that is not empty, or a marked one with a foreign file)."""
+    if workdir.exists() and not workdir.is_dir():
+        raise UsageError(f"{workdir} is a file, not a folder; choose another with --dir")
+    entries = sorted(workdir.rglob("*")) if workdir.exists() else []
+    if entries:
+        marked = (workdir / MARKER).is_file() or _written_by_demo(workdir / "newswatch.toml")
+        foreign = next((p for p in entries if not marked
+                        or not _is_demo_file(p.relative_to(workdir))
+                        or (p.is_dir() and p.name != "outbox")), None)
+        if foreign is not None:
+            raise UsageError(
+                f"{workdir} holds files the demo did not write "
+                f"({foreign.relative_to(workdir).as_posix()}); "
+                f"choose an empty or new folder with --dir, e.g. --dir newswatch-demo")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+
+
 def run_demo(directory: str | Path) -> int:
     from .config import load_config
     from .crawl import run_pass
     from .demosite import start_site
 
     workdir = Path(directory).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    # A fresh database and outbox each run, so the demo always shows its first pass.
-    for name in ("demo.db", "demo.db-wal", "demo.db-shm"):
-        (workdir / name).unlink(missing_ok=True)
-    shutil.rmtree(workdir / "outbox", ignore_errors=True)
+    claim_folder(workdir)
+    # A fresh database and outbox each run, so the demo always shows its first pass; only
+    # its own files go (claim_folder checked there are no others).
+    for path in [*workdir.glob("demo.db*"), *workdir.glob("outbox/*.eml")]:
+        path.unlink(missing_ok=True)
 
     site = start_site()
     try:

@@ -8,25 +8,46 @@ All three functions are pure, never raise, and bound their work:
   network access off, so `<!ENTITY x SYSTEM "file:///etc/passwd">` stays unread and a
   billion-laughs document is not expanded;
 - feedparser is never handed the raw bytes. Its author/e-mail regular expression backtracks
-  quadratically (a 31 KB `<author>` of letters, dots or dashes takes seconds), and its
-  loose parser would see the DTD. So the feed is first parsed by lxml (recovering from
-  malformed markup, entities left unresolved and then dropped), text in person elements
-  (author, dc:creator, managingEditor, ...) is cut to `MAX_PERSON_CHARS` and any other text
-  to `MAX_TEXT_CHARS`, and the re-serialised, well-formed tree goes to feedparser. Bounding
-  the input this way keeps feedparser in-process; a time limit would need a subprocess per
-  feed (a thread cannot be stopped).
+  quadratically (a 31 KB `<author>` of letters, dots or dashes takes seconds). So the feed
+  is first made well-formed as text (`_well_formed_text`), then parsed by lxml (recovering
+  from malformed markup), text in person elements (author, dc:creator, managingEditor, ...)
+  is cut to `MAX_PERSON_CHARS` and any other text to `MAX_TEXT_CHARS`, and the
+  re-serialised tree goes to feedparser. Bounding the input this way keeps feedparser
+  in-process; a time limit would need a subprocess per feed (a thread cannot be stopped).
+
+The text step reads a feed as feedparser alone would, so a well-formed feed means the same
+after it (tests/test_feeds.py checks this on feeds covering feedparser's test corpus):
+
+- bytes are decoded by BOM, then the declared encoding, then UTF-8, then charset detection
+  (real feeds in windows-1252 or -1251 often declare nothing);
+- the DOCTYPE is removed, so lxml never sees a DTD. Its internal entities are expanded here
+  when feedparser would (a value without `&` or `<`, or one character reference), at most
+  `MAX_FEED_BYTES` (one large entity referenced many times is the quadratic blow-up); other
+  declarations (external, nested: the billion laughs) are not expanded;
+- HTML named entities XML does not define (`&nbsp;`, `&eacute;`, legal in HTML and common in
+  RSS) become character references, and a `&` that starts no reference (`?a=1&b=2`) or an
+  unknown name becomes `&amp;`: the text a browser would show. CDATA sections, comments and
+  processing instructions are left as written.
+
+Not defusedxml: it refuses any document that declares an entity, which loses valid feeds,
+and its lxml module is deprecated; here no DTD ever reaches a parser.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
+import html.entities
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import charset_normalizer
 import lxml.etree
 import lxml.html
+from w3lib.encoding import html_body_declared_encoding, read_bom
 
 from . import clock
 
@@ -112,10 +133,10 @@ def _iso_text(text: str | None) -> str | None:
         return None
 
 
-def _safe_parser() -> lxml.etree.XMLParser:
+def _safe_parser(encoding: str | None = None) -> lxml.etree.XMLParser:
     return lxml.etree.XMLParser(recover=True, resolve_entities=False, load_dtd=False,
                                 no_network=True, huge_tree=False, remove_pis=True,
-                                remove_comments=True)
+                                remove_comments=True, encoding=encoding)
 
 
 def _localname(tag) -> str:
@@ -126,14 +147,103 @@ def _cap(text: str | None, limit: int) -> str | None:
     return text[:limit] if text and len(text) > limit else text
 
 
+_XML_NAMES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+# A DOCTYPE with its internal subset; quoted strings may hold '>' or ']'.
+_DOCTYPE = re.compile(r"""<!DOCTYPE\b(?:[^\[>"']|"[^"]*"|'[^']*')*"""
+                      r"""(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\])?\s*>""", re.I)
+_ENTITY_DECL = re.compile(r"""<!ENTITY\s+([A-Za-z_][\w.-]*)\s+(?:"([^"]*)"|'([^']*)')\s*>""")
+_CHAR_REF = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")
+# Left as written (an unterminated one runs to the end of the feed).
+_VERBATIM = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)", re.S)
+_REF_BODY = r"(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z_:][\w.:-]{0,63});"
+_BARE_AMP = re.compile(r"&(?!" + _REF_BODY + ")")
+_NAMED_REF = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z_:][\w.:-]{0,63});")
+
+
+@functools.lru_cache(maxsize=4096)
+def _html_ref(name: str) -> str:
+    """`&name;` outside any DTD: character references for an HTML entity, else literal."""
+    chars = html.entities.html5.get(name + ";")
+    if chars is not None:
+        return "".join(f"&#{ord(c)};" for c in chars)
+    return "&amp;" + name + ";"
+
+
+def _decode(data: bytes) -> str:
+    """The feed's text: BOM, else declared encoding, else UTF-8, else detected."""
+    bom_encoding, bom = read_bom(data)
+    if bom_encoding and bom:
+        return data[len(bom):].decode(bom_encoding, "replace")
+    declared = html_body_declared_encoding(data[:4096])  # reads <?xml encoding="..."?>
+    for encoding in (declared, "utf-8"):
+        if encoding:
+            try:
+                return data.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is not None:
+        return str(best)
+    return data.decode("cp1252", "replace")
+
+
+def _internal_entities(doctype: str) -> dict[str, str]:
+    """Replacement text of the DOCTYPE's internal entities that feedparser expands (no '&'
+    in the value, or exactly one character reference), escaped for text or attribute."""
+    out = {}
+    for m in _ENTITY_DECL.finditer(doctype):
+        name, value = m.group(1), m.group(2) if m.group(2) is not None else m.group(3)
+        if _CHAR_REF.fullmatch(value):
+            out[name] = value
+        elif "&" not in value and "<" not in value:
+            out[name] = (value.replace(">", "&gt;").replace('"', "&quot;")
+                         .replace("'", "&apos;"))
+    return out
+
+
+def _well_formed_text(data: bytes) -> str:
+    """The feed as text without DTD and with every '&' a predefined or character reference
+    (see the module docstring)."""
+    text = _decode(data)
+    entities: dict[str, str] = {}
+    doctype = _DOCTYPE.search(text)
+    if doctype and not re.search(r"<[A-Za-z]", text[:doctype.start()]):
+        entities = _internal_entities(doctype.group())
+        text = text[:doctype.start()] + text[doctype.end():]
+    budget = MAX_FEED_BYTES
+
+    def named(m: re.Match) -> str:
+        nonlocal budget
+        name = m.group(1)
+        if name in entities:
+            value = entities[name]
+            budget -= len(value)
+            return value if budget >= 0 else ""
+        return _html_ref(name)
+
+    def markup(segment: str) -> str:
+        # A plain-string substitution first: a feed of bare '&' costs no Python call each.
+        return _NAMED_REF.sub(named, _BARE_AMP.sub("&amp;", segment))
+
+    out, pos = [], 0
+    for m in _VERBATIM.finditer(text):
+        out.append(markup(text[pos:m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(markup(text[pos:]))
+    return "".join(out)
+
+
 def _bounded_feed(data: bytes) -> bytes | None:
-    """The feed re-serialised by lxml with entities dropped and long texts cut (see the
-    module docstring), or None if lxml finds no document at all."""
-    root = lxml.etree.fromstring(data, parser=_safe_parser())
+    """The feed made well-formed, parsed by lxml and re-serialised with long texts cut (see
+    the module docstring), or None if lxml finds no document at all."""
+    text = _well_formed_text(data)
+    # UTF-8 bytes with the encoding forced: the text's own declaration may name another.
+    root = lxml.etree.fromstring(text.encode("utf-8"), parser=_safe_parser("utf-8"))
     if root is None:
         return None
     for el in list(root.iter()):
-        if el.tag is lxml.etree.Entity:  # an unexpanded entity reference: drop it
+        if el.tag is lxml.etree.Entity:  # cannot occur without a DTD; dropped if it does
             parent = el.getparent()
             if parent is not None:
                 tail = el.tail or ""

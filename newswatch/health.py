@@ -26,79 +26,66 @@ SHORT_FRACTION = 0.25  # "suspiciously short": under a quarter of the usual leng
 EMPTY_PASSES = 3  # passes in a row that found no article links
 
 
-def outlet_health(db, config) -> list[dict]:
+def outlet_health(store, config) -> list[dict]:
     """Warnings as {"outlet": id, "message": text}."""
     now = clock.now()
-    has_found = "found" in {c.name for c in db["runs"].columns}
     warnings = []
     for outlet in config.outlets:
-        for message in _quiet(db, outlet.id, now) + _extraction(db, outlet.id) + (
-                _discovery(db, outlet.id) if has_found else []):
+        for message in (_quiet(store, outlet.id, now) + _extraction(store, outlet.id)
+                        + _discovery(store, outlet.id)):
             warnings.append({"outlet": outlet.id, "message": message})
     return warnings
 
 
-def _quiet(db, outlet_id: str, now) -> list[str]:
+def _quiet(store, outlet_id: str, now) -> list[str]:
     # Gaps between distinct first-seen times after the first pass: the first pass stores
     # an outlet's backlog all at once, which says nothing about how often it publishes.
-    first_pass = db.execute("SELECT first_pass_done FROM outlets WHERE id = ?",
-                            [outlet_id]).fetchone()
-    if not first_pass or not first_pass[0]:
+    first_pass = store.first_pass_done(outlet_id)
+    if not first_pass:
         return []
-    times = [clock.parse_iso(r[0]) for r in db.execute(
-        "SELECT DISTINCT first_seen FROM articles WHERE outlet = ? AND first_seen > ? "
-        "ORDER BY first_seen DESC LIMIT 200", [outlet_id, first_pass[0]])]
+    times = [clock.parse_iso(t) for t in store.first_seen_times(outlet_id, first_pass)]
     if len(times) < MIN_HISTORY + 1:
         return []
     gaps = [(a - b).total_seconds() for a, b in zip(times, times[1:])]
     usual = timedelta(seconds=statistics.median(gaps))
     silent = now - times[0]
     # Only passes that worked count: a failing outlet shows its error streak instead.
-    ok_since = db.execute("SELECT count(*) FROM runs WHERE outlet = ? AND status = 'ok' "
-                          "AND started > ?", [outlet_id, clock.to_iso(times[0])]).fetchone()[0]
+    ok_since = store.ok_runs_since(outlet_id, clock.to_iso(times[0]))
     if ok_since >= 2 and silent > max(QUIET_FACTOR * usual, QUIET_FLOOR):
         return [f"gone quiet: no new article for {_human(silent)}, "
                 f"usually one every {_human(usual)}"]
     return []
 
 
-def _extraction(db, outlet_id: str) -> list[str]:
-    rows = db.execute(
-        "SELECT length(coalesce(text, '')), content_hash FROM articles WHERE outlet = ? "
-        "AND duplicate_of IS NULL ORDER BY first_seen DESC, id DESC LIMIT 200",
-        [outlet_id]).fetchall()
+def _extraction(store, outlet_id: str) -> list[str]:
+    rows = store.recent_originals(outlet_id)
     messages = []
     if len(rows) >= MIN_HISTORY + RECENT:
         recent, history = rows[:RECENT], rows[RECENT:]
-        usual = statistics.median(r[0] for r in history)
-        lengths = [r[0] for r in recent]
+        usual = statistics.median(r["length"] for r in history)
+        lengths = [r["length"] for r in recent]
         if max(lengths) < SHORT_FRACTION * usual:
             messages.append(f"extraction suspiciously short: the last {RECENT} articles have "
                             f"{max(lengths)} characters at most, usually {int(usual)} "
                             "(a changed template or a consent wall?)")
-        hashes = {r[1] for r in recent}
-        if len(hashes) == 1 and len({r[1] for r in history}) > 1:
+        hashes = {r["content_hash"] for r in recent}
+        if len(hashes) == 1 and len({r["content_hash"] for r in history}) > 1:
             messages.append(f"extraction all identical: the last {RECENT} articles have the "
                             "same text (a consent wall or an error page?)")
     # Pages fetched fine (200) whose extraction yielded nothing: never stored as articles.
-    fetches = db.execute(
-        "SELECT article_id, error FROM fetches WHERE outlet = ? AND status = 200 "
-        "ORDER BY fetched DESC LIMIT ?", [outlet_id, RECENT]).fetchall()
-    good_before = db.execute("SELECT count(*) FROM articles WHERE outlet = ?",
-                             [outlet_id]).fetchone()[0]
+    fetches = store.recent_ok_fetches(outlet_id, RECENT)
+    good_before = store.article_count(outlet_id)
     if len(fetches) == RECENT and good_before >= MIN_HISTORY and \
-            all(f[0] is None and f[1] for f in fetches):
+            all(f["article_id"] is None and f["error"] for f in fetches):
         messages.append(f"extraction empty: the last {RECENT} article pages yielded no text "
-                        f"({fetches[0][1]})")
+                        f"({fetches[0]['error']})")
     return messages
 
 
-def _discovery(db, outlet_id: str) -> list[str]:
-    rows = db.execute("SELECT found, status FROM runs WHERE outlet = ? AND status = 'ok' "
-                      "ORDER BY id DESC LIMIT ?", [outlet_id, EMPTY_PASSES]).fetchall()
-    ever = db.execute("SELECT count(*) FROM runs WHERE outlet = ? AND found > 0",
-                      [outlet_id]).fetchone()[0]
-    if len(rows) == EMPTY_PASSES and ever and all((r[0] or 0) == 0 for r in rows):
+def _discovery(store, outlet_id: str) -> list[str]:
+    found = store.recent_ok_runs_found(outlet_id, EMPTY_PASSES)
+    if len(found) == EMPTY_PASSES and all((f or 0) == 0 for f in found) and \
+            store.runs_that_found(outlet_id):
         return [f"discovery found no article links on the last {EMPTY_PASSES} passes "
                 "(a moved feed, a changed page layout, or article_urls no longer matching?)"]
     return []
@@ -133,7 +120,7 @@ def operator_message(config, warnings: list[dict]) -> EmailMessage | None:
     return msg
 
 
-def notify_operator(db, config, warnings: list[dict]) -> bool:
+def notify_operator(store, config, warnings: list[dict]) -> bool:
     """Mail new warnings to the operator (SMTP, else a .eml file in the outbox folder).
     Returns whether the message was handed over. Health mail is best effort: it is not
     queued for retries like alerts (the warning stays in `newswatch status`)."""

@@ -64,14 +64,11 @@ class TemplateModel:
     pages: int = 0  # how many pages of the outlet had been counted
 
     @classmethod
-    def load(cls, db, outlet: str, *, min_pages: int = MIN_PAGES,
+    def load(cls, store, outlet: str, *, min_pages: int = MIN_PAGES,
              min_share: float = MIN_SHARE) -> "TemplateModel":
-        total = db.execute("SELECT count(*) FROM template_pages WHERE outlet = ?",
-                           [outlet]).fetchone()[0]
+        total = store.template_page_count(outlet)
         need = max(min_pages, int(min_share * total + 0.999999))
-        rows = db.execute("SELECT fingerprint FROM template_blocks WHERE outlet = ? AND pages >= ?",
-                          [outlet, need]).fetchall()
-        return cls(outlet, frozenset(r[0] for r in rows), total)
+        return cls(outlet, frozenset(store.template_fingerprints(outlet, need)), total)
 
     def is_template(self, paragraph: str) -> bool:
         fp = fingerprint(paragraph)
@@ -97,34 +94,17 @@ def blocks(paragraphs: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def learn(db, outlet: str, url: str, paragraphs: Iterable[str] = (), *,
+def learn(store, outlet: str, url: str, paragraphs: Iterable[str] = (), *,
           page_blocks: dict[str, str] | None = None) -> bool:
     """Count each distinct block of one page once (`page_blocks`: `blocks(paragraphs)`
     computed beforehand, e.g. in an extraction worker). Returns False (and changes
     nothing) when this (outlet, url) was already counted."""
-    now = clock.now_iso()
     if page_blocks is None:
         page_blocks = blocks(paragraphs)
-    with db.atomic():  # one transaction (a savepoint inside the store batch)
-        cur = db.execute("INSERT OR IGNORE INTO template_pages(outlet, url) VALUES (?, ?)",
-                         [outlet, url])
-        if cur.rowcount == 0:
-            return False
-        db.conn.executemany(
-            "INSERT INTO template_blocks(outlet, fingerprint, pages, last_seen, sample) "
-            "VALUES (?, ?, 1, ?, ?) ON CONFLICT(outlet, fingerprint) DO UPDATE SET "
-            "pages = pages + 1, last_seen = excluded.last_seen",
-            [(outlet, fp, now, sample) for fp, sample in page_blocks.items()])
-    return True
+    return store.learn_template_page(outlet, url, page_blocks, clock.now_iso())
 
 
-def prune(db, older_than: str, outlet: str | None = None) -> int:
+def prune(store, older_than: str, outlet: str | None = None) -> int:
     """Forget blocks seen on a single page and not since `older_than` (ISO 8601): article
     paragraphs, which would otherwise grow the table with every page. Returns rows deleted."""
-    sql = "DELETE FROM template_blocks WHERE pages <= 1 AND last_seen < ?"
-    args: list = [older_than]
-    if outlet is not None:
-        sql += " AND outlet = ?"
-        args.append(outlet)
-    with db.atomic():
-        return db.execute(sql, args).rowcount
+    return store.prune_template_blocks(older_than, outlet)

@@ -7,7 +7,9 @@ named it.
   stripped of surrounding whitespace, as is a URL that cannot be parsed (bad port, bad
   IPv6 literal);
 - scheme and host are lower-cased, a trailing dot on the host is dropped, the scheme's
-  default port (80/443) is dropped;
+  default port (80/443) is dropped; an internationalised host takes its ASCII (IDNA 2008,
+  UTS 46) form, so `münchen.de` and `xn--mnchen-3ya.de` are one host, as on the wire (a
+  label idna refuses, such as one with `_`, stays as written);
 - mobile and AMP hosts become the desktop host: `m.`, `mobile.` and `amp.` are replaced by
   `www.` (news desktop sites are almost always on `www.`: m.bbc.co.uk, mobile.reuters.com,
   amp.theguardian.com). A site whose desktop host is bare gets `www.` here; its mobile pages
@@ -21,19 +23,23 @@ named it.
   The trailing slash is kept, and so is a trailing `index.html`: both are the publisher's
   path (CNN's canonical URLs end in index.html) and a server need not serve `/x/` and
   `/x/index.html` alike;
-- query: tracking parameters are removed (see `TRACKING_PARAMS` and `TRACKING_PREFIXES`,
-  matched case-insensitively), and the AMP switches `amp`, `amp=1`, `amp=true`,
-  `outputType=amp`, `output=amp`; the rest are sorted by name (stable, so repeated names
-  keep their order) with their values as given, and a bare `?12345` stays bare.
+- query: tracking parameters are removed (`_is_tracker`: courlan's maintained tracker
+  pattern, plus `TRACKING_PARAMS` and `TRACKING_PREFIXES` for trackers from ClearURLs' global
+  rules that courlan lacks, matched case-insensitively), and the AMP switches `amp`, `amp=1`,
+  `amp=true`, `outputType=amp`, `output=amp`; the rest are sorted by name (stable, so repeated
+  names keep their order) with their values as given, and a bare `?12345` stays bare.
 
-Why not courlan's `normalize_url`: its tracker pattern also removes parameters that name
-articles on some sites (`gallery=`, `source=`, `ref=`, anything matching `\\bgl`), and its
-`parse_qs` drops value-less parameters (`article.php?12345`). Merging two stories is worse
-than missing a merge (the content hash still catches that one), so the list here names known
-trackers only. courlan's `scrub_url` was tried for the lexical clean-up and dropped: its
-heuristics (a trailing `/&` removed, `{...}` removed, a second embedded URL taken instead)
-are not idempotent once the fragment and trackers are gone. Here: whitespace and control
-characters inside the URL are removed and `&amp;` (double-escaped feed links) becomes `&`.
+Parameters that name an article are never removed (`ARTICLE_PARAMS`): courlan's pattern is
+meant for crawl frontiers and also matches names that some sites use for the story itself
+(`source=`, `ref=`, `cid=`, `uid=`, and `gallery` via its `ga` prefix), and merging two
+stories is worse than missing a merge (the content hash still catches that one). For the same
+reason a courlan match counts only as a whole word of the name (`campaign`, `x_campaign`,
+`utm_...`), not as a prefix of a longer word (`gallery`, `global`). courlan's `normalize_url`
+itself is not used: its `parse_qs` drops value-less parameters (`article.php?12345`).
+courlan's `scrub_url` was tried for the lexical clean-up and dropped: its heuristics (a
+trailing `/&` removed, `{...}` removed, a second embedded URL taken instead) are not
+idempotent once the fragment and trackers are gone. Here: whitespace and control characters
+inside the URL are removed and `&amp;` (double-escaped feed links) becomes `&`.
 """
 
 from __future__ import annotations
@@ -43,18 +49,34 @@ import posixpath
 import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+import idna
+from courlan.clean import TRACKERS_RE as COURLAN_TRACKERS
 
-# Exact parameter names (lower case) that only track the click, never name a page.
+
+# Exact parameter names (lower case) that only track the click, never name a page: those of
+# ClearURLs' global rules (and a few news-site ones) that courlan's pattern does not catch.
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ysclid",
     "twclid", "ttclid", "li_fat_id", "igshid", "igsh", "mc_cid", "mc_eid", "_ga", "_gl",
-    "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "cmp", "ocid", "ncid", "icid", "smid",
-    "smtyp", "xtor", "s_cid", "s_kwcid", "soc_src", "soc_trk", "sr_share", "mkt_tok",
-    "__twitter_impression", "spm", "wt.mc_id", "trk", "trkcampaign", "ito", "dicbo",
+    "_hsenc", "_hsmi", "__hssc", "__hstc", "__hsfp", "hsctatracking", "ref_src", "ref_url",
+    "cmpid", "cmp", "ocid", "ncid", "icid", "smid", "smtyp", "xtor", "s_cid", "s_kwcid",
+    "soc_src", "soc_trk", "sr_share", "mkt_tok", "__twitter_impression", "spm", "wt.mc_id",
+    "wt_mc", "wt_zmc", "wtmc", "wtrid", "trk", "trkcampaign", "ito", "dicbo", "srsltid",
+    "_openstat", "fb_action_ids", "fb_action_types", "fb_source", "fb_ref",
+    "action_object_map", "action_type_map", "action_ref_map", "rb_clickid", "wickedid",
+    "ef_id", "_bta_tid", "_bta_c", "ml_subscriber", "ml_subscriber_hash", "gs_l",
 })
 # Prefixes of tracking families: Google Analytics (utm_), AT Internet / Piano (at_),
-# Matomo/Piwik (mtm_, pk_), HubSpot ads (hsa_), Omeda (oly_), Vero (vero_).
-TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "oly_", "vero_")
+# Matomo/Piwik (mtm_, pk_), HubSpot ads (hsa_), Omeda (oly_), Vero (vero_), internal
+# promotion (itm_), Hearst (hmb_).
+TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "oly_", "vero_", "itm_", "hmb_")
+# Names that identify the story on some sites: kept whatever a tracker rule says.
+ARTICLE_PARAMS = frozenset({
+    "id", "p", "page_id", "story_fbid", "fbid", "cid", "uid", "eid", "sid", "aid", "nid",
+    "source", "ref", "gallery", "article", "articleid", "article_id", "story", "storyid",
+    "story_id", "post", "postid", "post_id", "newsid", "news_id", "itemid", "item_id",
+    "contentid", "content_id", "option", "view", "catid", "page", "v",
+})
 AMP_SWITCHES = {"amp": {"", "1", "true"}, "outputtype": {"amp"}, "output": {"amp"}}
 MOBILE_PREFIXES = ("m.", "mobile.", "amp.")
 SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
@@ -86,6 +108,17 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _ascii_host(host: str) -> str:
+    """`host` lower-cased, without trailing dot, internationalised labels in IDNA form."""
+    host = host.lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host
 
 
 def _desktop_host(host: str) -> str:
@@ -123,9 +156,17 @@ def _path(path: str) -> str:
 
 def _is_tracker(name: str, value: str) -> bool:
     key = name.lower()
+    if key in ARTICLE_PARAMS:
+        return False
     if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
         return True
-    return key in AMP_SWITCHES and value.lower() in AMP_SWITCHES[key]
+    if key in AMP_SWITCHES:
+        return value.lower() in AMP_SWITCHES[key]
+    for m in COURLAN_TRACKERS.finditer(key):
+        end = m.end()
+        if m.group().endswith("_") or end == len(key) or key[end] in "_-.":
+            return True  # a whole word of the name, not the start of a longer one
+    return False
 
 
 def _query(query: str) -> str:
@@ -167,7 +208,7 @@ def _canonical(url: str) -> str:
     port = parts.port  # ValueError on a bad port: the caller returns the input
     if not host:
         return raw
-    host = host.lower().rstrip(".")
+    host = _ascii_host(host)
     if not host:
         return raw
     host = _desktop_host(host)
@@ -183,7 +224,7 @@ def _host_port(text: str) -> tuple[str, int | None]:
     """Host (lower case, bare of www./m./mobile./amp.) and explicit non-default port of a URL
     or of a configured `host` / `host:port` entry."""
     parts = urlsplit(text if "//" in text else "//" + text)
-    host = (parts.hostname or "").lower().rstrip(".")
+    host = _ascii_host(parts.hostname or "")
     port = parts.port
     if port is not None and port == DEFAULT_PORTS.get(parts.scheme.lower()):
         port = None

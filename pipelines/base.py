@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newswatch.config import Outlet
+    from newswatch.crawl import PassContext
+    from newswatch.store.batch import ArticleStore
+
 
 class OutletPipeline:
+    ctx: PassContext
+    outlet: Outlet
+    articles: ArticleStore
+
     def __init__(self, crawler):
         self.crawler = crawler
 
@@ -16,8 +27,4 @@ class OutletPipeline:
         self.spider = spider or self.crawler.spider
         self.ctx = self.spider.ctx
         self.outlet = self.spider.outlet
-        self.store = self.ctx.store
-        self.opened()
-
-    def opened(self) -> None:
-        """Per-pipeline setup once the spider is known."""
+        self.articles = self.ctx.articles

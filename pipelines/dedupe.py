@@ -12,20 +12,17 @@ from .base import OutletPipeline
 
 
 class DedupePipeline(OutletPipeline):
-    def opened(self) -> None:
-        self.hosts = self.spider.hosts
-
     async def process_item(self, item, spider=None):
-        article = item["article"]
-        url = choose_canonical(item["fetched_url"], article.canonical_url, self.hosts)
+        url = choose_canonical(item["fetched_url"], item["article"].canonical_url,
+                               self.spider.hosts)
         if url != item["url"]:
             item.setdefault("aliases", []).append(item["url"])
             item["url"] = url
         item["content_hash"] = item["sketch"].content_hash  # computed by the worker
-        known = self.store.lookup(url)
+        known = self.articles.lookup(url)
         if known is not None:
             if known["content_hash"] == item["content_hash"]:
-                self.store.touch(known["id"], item)
+                self.articles.touch(known["id"], item)
                 raise DropItem(f"unchanged: {url}", log_level="DEBUG")
             item["existing_id"] = known["id"]
         return item

@@ -20,8 +20,6 @@ RetryMiddleware (550) never sees a 304. HttpErrorMiddleware (a spider middleware
 
 from __future__ import annotations
 
-import sqlite3
-
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
@@ -46,26 +44,21 @@ class ConditionalGetMiddleware:
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
-    def _db(self, spider):
-        spider = spider or self.crawler.spider
-        ctx = getattr(spider, "ctx", None)
-        return getattr(ctx, "db", None)
+    def _ctx(self, spider):
+        return (spider or self.crawler.spider).ctx
 
     def process_request(self, request, spider=None):
         if request.meta.get("nw_kind") not in CONDITIONAL_KINDS:
             return None
-        db = self._db(spider)
-        if db is None or b"If-None-Match" in request.headers \
-                or b"If-Modified-Since" in request.headers:
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None
-        row = db.execute("SELECT etag, last_modified FROM http_cache WHERE url = ?",
-                         [request.url]).fetchone()
-        if row is None or not (row[0] or row[1]):
+        row = self._ctx(spider).store.validators(request.url)
+        if row is None:
             return None
-        if row[0]:
-            request.headers[b"If-None-Match"] = row[0]
-        if row[1]:
-            request.headers[b"If-Modified-Since"] = row[1]
+        if row["etag"]:
+            request.headers[b"If-None-Match"] = row["etag"]
+        if row["last_modified"]:
+            request.headers[b"If-Modified-Since"] = row["last_modified"]
         allowed = list(request.meta.get("handle_httpstatus_list", ()))
         if 304 not in allowed:
             request.meta["handle_httpstatus_list"] = [*allowed, 304]
@@ -90,7 +83,7 @@ class ConditionalGetMiddleware:
         if response.status == 304:
             request.meta["nw_not_modified"] = True
             self.pending[request.url] = {"url": request.url, "checked": clock.now_iso(),
-                                         "status": 304, "_touch": True}
+                                         "status": 304, "touch": True}
             # Nothing to parse: whatever a misbehaving server put in a 304 body is dropped.
             return response.replace(body=b"")
         if response.status == 200:
@@ -104,37 +97,9 @@ class ConditionalGetMiddleware:
         return response
 
     def spider_closed(self, spider, reason):
-        db = self._db(spider)
         pending, self.pending = self.pending, {}
-        if db is None or not pending:
-            return
         spider = spider or self.crawler.spider
-        ctx = getattr(spider, "ctx", None)
-        if ctx is not None:
-            # Validators only after this outlet's articles are stored: a 304 next time must
-            # never hide an article that is still in a buffer.
-            ctx.store.flush(spider.outlet.id)
-        if getattr(ctx, "fatal", None):
-            # The pass stopped on a database error: its articles were not stored, so no
-            # validator may be either (a 304 next time would hide those articles).
-            return
         clean = reason == "finished" and not self.transient_failure
-        try:
-            self._save(db, pending, clean)
-        except sqlite3.Error as exc:
-            if ctx is None:
-                raise
-            ctx.abort(exc)
-
-    def _save(self, db, pending: dict, clean: bool) -> None:
-        with db.atomic():
-            for row in pending.values():
-                if row.pop("_touch", False):
-                    db.execute("UPDATE http_cache SET checked = ?, status = 304 WHERE url = ?",
-                               [row["checked"], row["url"]])
-                elif clean:
-                    db["http_cache"].upsert(row, pk="url")
-                else:
-                    # Something on this pass failed: forget the validators, so that the
-                    # next pass parses the full document again and retries what failed.
-                    db.execute("DELETE FROM http_cache WHERE url = ?", [row["url"]])
+        # Through the pass: after this outlet's articles are stored, never after a
+        # database error (see PassContext.save_validators).
+        spider.ctx.save_validators(spider.outlet.id, list(pending.values()), clean)

@@ -104,10 +104,7 @@ class ScopeMiddleware:
         return cls(crawler)
 
     def process_request(self, request, spider=None):
-        spider = spider or self.crawler.spider
-        outlet = getattr(spider, "outlet", None)
-        if outlet is None:
-            return None
+        outlet = (spider or self.crawler.spider).outlet
         if self._origins is None:
             self._origins = outlet_origins((*outlet.feeds, *outlet.sitemaps, *outlet.pages))
         why = refusal(request.url, self._origins, outlet.allow_private)

@@ -7,7 +7,7 @@ Discovery (feeds, sitemaps, listing pages) is parsed by the pure functions in
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -17,6 +17,9 @@ from newswatch import clock
 from newswatch.feeds import extract_links, parse_feed, parse_sitemap
 from newswatch.urls import canonical_url, same_site
 
+if TYPE_CHECKING:
+    from newswatch.config import Outlet
+
 MAX_SITEMAP_DEPTH = 3  # sitemap index -> sitemap -> ... ; bounded against self-reference
 KIND_PRIORITY = {"feed": 30, "sitemap": 20, "page": 10}
 
@@ -25,7 +28,8 @@ class OutletSpider(scrapy.Spider):
     name = "outlet"
     custom_settings: dict[str, Any] = {}
 
-    def __init__(self, outlet, ctx, **kwargs: Any):
+    # ctx: newswatch.crawl.PassContext (not imported here: crawl starts the spiders)
+    def __init__(self, outlet: Outlet, ctx, **kwargs: Any):
         super().__init__(name=f"outlet-{outlet.id}", **kwargs)
         self.outlet = outlet
         self.ctx = ctx
@@ -61,7 +65,7 @@ class OutletSpider(scrapy.Spider):
         for entry in parse_feed(response.body, response.url):
             yield from self._article_request(
                 entry.url, source="feed", title=entry.title, published=entry.published,
-                updated=getattr(entry, "updated", None) or entry.published)
+                updated=entry.updated or entry.published)
 
     def parse_sitemap(self, response: Response):
         self.stats_.pages += 1
@@ -98,7 +102,7 @@ class OutletSpider(scrapy.Spider):
         # Known URLs cost no request, unless the feed or sitemap says a recent one changed
         # (a correction: fetched again, updated in place, never re-alerted). Another source
         # listing the same URL later in the pass may still carry that signal.
-        if self.ctx.store.is_known(canonical) and not self.ctx.recheck_due(canonical, updated):
+        if self.ctx.articles.is_known(canonical) and not self.ctx.recheck_due(canonical, updated):
             return
         self._queued.add(canonical)
         yield scrapy.Request(
@@ -113,7 +117,7 @@ class OutletSpider(scrapy.Spider):
         self.stats_.pages += 1
         canonical = response.meta["nw_canonical"]
         if not isinstance(response, TextResponse):
-            self.ctx.store.record_fetch(canonical, self.outlet.id, response.status,
+            self.ctx.articles.record_fetch(canonical, self.outlet.id, response.status,
                                         error="not a text/html response")
             return
         yield {
@@ -139,12 +143,12 @@ class OutletSpider(scrapy.Spider):
         self.stats_.error(message)
         if request.meta.get("nw_kind") == "article":
             status = getattr(getattr(failure.value, "response", None), "status", None)
-            self.ctx.store.record_fetch(request.meta["nw_canonical"], self.outlet.id, status,
+            self.ctx.articles.record_fetch(request.meta["nw_canonical"], self.outlet.id, status,
                                         error=message)
         self.logger.warning("fetch failed: %s", message)
 
     def closed(self, reason: str) -> None:
-        self.ctx.store.flush(self.outlet.id)
+        self.ctx.articles.flush(self.outlet.id)
         status = "ok" if reason == "finished" else "interrupted"
         if status == "ok" and self.stats_.pages == 0 and self.stats_.errors:
             status = "error"

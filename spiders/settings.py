@@ -8,13 +8,15 @@ from newswatch import __version__
 from pipelines import ITEM_PIPELINES
 
 USER_AGENT = "newswatch/{version} (+{contact})"
+# Per-domain politeness: concurrent requests per domain, and the least delay between them
+# (AutoThrottle adapts the delay to the server's latency above it).
+PER_DOMAIN = 8
+DELAY = 0.0
 
 
 def crawl_settings(config, *, verbose: bool = False) -> dict:
     crawl = config.crawl
-    # Per-domain politeness; [crawl] keys when the config has them, else these defaults.
-    per_domain = int(getattr(crawl, "concurrency_per_domain", 0) or 8)
-    delay = float(getattr(crawl, "delay", 0) or 0)
+    per_domain, delay = PER_DOMAIN, DELAY
     contact = config.contact or "https://github.com/newswatch/newswatch"
     return {
         "BOT_NAME": "newswatch",

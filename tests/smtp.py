@@ -92,10 +92,14 @@ class SmtpServer:
 
 
 class DripServer:
-    """Accepts connections and sends "220 " + a long banner one byte every `interval`."""
+    """Accepts connections and sends "220 " + a long banner one byte every `interval`;
+    `sent` counts the bytes sent, so a test can tell the client gave up before the end."""
+
+    BANNER = b"220 " + b"x" * 500
 
     def __init__(self, interval: float = 0.3):
         self.interval = interval
+        self.sent = 0
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -117,10 +121,11 @@ class DripServer:
 
     def _drip(self, conn: socket.socket) -> None:
         try:
-            for byte in b"220 " + b"x" * 500:
+            for byte in self.BANNER:
                 if self.stopped.is_set():
                     break
                 conn.sendall(bytes([byte]))
+                self.sent += 1
                 time.sleep(self.interval)
         except OSError:
             pass

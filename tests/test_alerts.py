@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from newswatch import alerts, clock
-from newswatch.db import open_db
+from newswatch.explain import explain
+from newswatch.store import open_db
 from smtp import DripServer, SmtpServer, add_article, free_port, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -276,11 +277,9 @@ def test_silent_server_overall_deadline(tmp_path):
         config, db = setup(tmp_path, port=drip.port, timeout=1)
         lavrov(db)
         alerts.match_pending(db, config)
-        start = time.monotonic()
         report = alerts.flush(db, config)
-        elapsed = time.monotonic() - start
         # Without an overall deadline the 500-byte banner would hold the flush ~100 s.
-        assert elapsed < 10, elapsed
+        assert drip.sent < len(drip.BANNER), "the flush waited for the whole banner"
         assert report.retrying == 1
         row = outbox(db)[0]
         assert row["state"] == "pending" and "deadline" in row["last_error"]
@@ -312,7 +311,7 @@ def test_eml_fallback_files_parse_back(tmp_path):
 
 # --------------------------------------------------------------- crash and resend
 
-FLUSH = ("import sys; from newswatch.config import load_config; from newswatch.db import "
+FLUSH = ("import sys; from newswatch.config import load_config; from newswatch.store import "
          "open_db; from newswatch.alerts import flush; c = load_config(sys.argv[1]); "
          "print(flush(open_db(c.database), c))")
 
@@ -446,12 +445,12 @@ def test_explain_says_why(tmp_path, server):
     alerts.match_pending(db, config)
     alerts.flush(db, config)
     url = db["articles"].get(sent)["url"]
-    text = "\n".join(alerts.explain(db, config, url))
+    text = "\n".join(explain(db, config, url))
     assert f"article {sent} of Alpha News" in text
     assert "watch 'Lavrov in Korea': match; alert sent" in text
     assert "watch 'Kim Jong Un': no match" in text
-    text = "\n".join(alerts.explain(db, config, db["articles"].get(old)["url"]))
+    text = "\n".join(explain(db, config, db["articles"].get(old)["url"]))
     assert "published:  2020-01-01T00:00:00+00:00 (from meta)" in text
     assert "alert skipped (published 2020-01-01" in text
-    text = "\n".join(alerts.explain(db, config, "https://nowhere.example/x"))
+    text = "\n".join(explain(db, config, "https://nowhere.example/x"))
     assert "stored:     no; no configured outlet fetches from nowhere.example" in text

@@ -30,12 +30,6 @@ feeds = ["https://www.themoscowtimes.com/rss/news"]
 """
 
 
-@pytest.fixture
-def query_module():
-    """Watches compile their query with newswatch.query (written separately)."""
-    return pytest.importorskip("newswatch.query")
-
-
 def write(tmp_path: Path, text: str, name: str = "newswatch.toml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -84,7 +78,7 @@ def test_outlets_only_config_gets_every_default(tmp_path):
     assert outlet.hosts() == {"www.themoscowtimes.com"}
 
 
-def test_full_config_applies_defaults_from_defaults_and_mail(tmp_path, query_module):
+def test_full_config_applies_defaults_from_defaults_and_mail(tmp_path):
     sub = tmp_path / "conf"
     sub.mkdir()
     path = write(sub, """\
@@ -168,7 +162,7 @@ def test_ssl_security_defaults_to_port_465(tmp_path):
     assert load_config(path).mail.smtp_port == 465
 
 
-def test_shipped_example_config_loads(query_module):
+def test_shipped_example_config_loads():
     config = load_config(EXAMPLE)
     assert [o.id for o in config.outlets] == ["moscowtimes", "independent"]
     mt, indy = config.outlets
@@ -439,7 +433,7 @@ WATCH_ERROR_CASES = {
 
 
 @pytest.mark.parametrize("case", WATCH_ERROR_CASES, ids=list(WATCH_ERROR_CASES))
-def test_each_watch_error_names_file_and_line(tmp_path, query_module, case):
+def test_each_watch_error_names_file_and_line(tmp_path, case):
     text, line, *fragments = WATCH_ERROR_CASES[case]
     assert_error(write(tmp_path, text), line, *fragments)
 
@@ -665,3 +659,74 @@ def test_config_keys_lists_the_public_surface(tmp_path):
     path = write(tmp_path, "[crawl]\n" + "".join(f"{k} = 1\n" for k in CONFIG_KEYS["crawl"])
                  + "extra = 1\n")
     assert_error(path, 5, "unknown key 'extra' in [crawl]")
+
+
+# ------------------------------------------------------------- the field table drives it
+
+# Config attribute of each key where the name differs.
+ATTRIBUTE = {("mail", "from"): "from_addr"}
+
+
+def test_every_documented_default_is_the_loaded_default(tmp_path):
+    """A minimal config loads with exactly the defaults config/fields.py declares (and the
+    README's reference shows): a default changed in one place cannot drift from the other."""
+    from newswatch.config import FIELDS, parse_duration, parse_size
+    from newswatch.config.fields import Inherit
+
+    path = write(tmp_path, OUTLET + '[[watches]]\nname = "w"\nquery = "Lavrov"\n'
+                 '[mail]\nfrom = "n@example.org"\nto = ["d@example.org"]\n')
+    config = load_config(path)
+    objects = {"": config, "mail": config.mail, "defaults": config.defaults,
+               "crawl": config.crawl, "outlets": config.outlets[0],
+               "watches": config.watches[0]}
+    resolved = {"timezone": config.timezone, "mail.to": config.mail.to,
+                **{f"defaults.{k}": getattr(config.defaults, k)
+                   for k in ("schedule", "obey_robots", "alert_max_age", "max_stories")}}
+    checked = 0
+    for f in FIELDS:
+        if f.kind in ("table", "tables") or (f.section, f.name) in {
+                ("outlets", "id"), ("outlets", "feeds"), ("watches", "name"),
+                ("watches", "query"), ("mail", "from"), ("mail", "to")}:
+            continue  # written above
+        loaded = getattr(objects[f.section], ATTRIBUTE.get((f.section, f.name), f.name))
+        if isinstance(f.default, Inherit):
+            assert loaded == resolved[f.default.source], f.key
+        elif f.kind == "path":
+            assert loaded == tmp_path / f.default, f.key
+        elif f.kind == "duration":
+            assert loaded == parse_duration(f.default), f.key
+        elif f.kind == "size":
+            assert loaded == parse_size(f.default), f.key
+        elif isinstance(f.default, list):
+            assert loaded == tuple(f.default), f.key
+        elif f.default is not None and not hasattr(f.default, "doc"):
+            assert loaded == f.default, f.key
+        else:
+            continue
+        checked += 1
+    assert checked >= 25
+    # the derived ones, as their reference entries say
+    assert config.mail.smtp_port == 25 and config.outlets[0].name == "mt"
+    assert config.watches[0].mode == "immediate" and config.watches[0].outlets is None
+
+
+def test_derived_port_follows_security(tmp_path):
+    for security, port in (("none", 25), ("starttls", 587), ("ssl", 465)):
+        path = write(tmp_path, f'[mail]\nsecurity = "{security}"\n')
+        assert load_config(path).mail.smtp_port == port
+
+
+def test_a_range_from_the_field_table_is_enforced_with_its_line(tmp_path):
+    path = write(tmp_path, '[mail]\nfrom = "n@example.org"\nsmtp_port = 70000\n')
+    assert_error(path, 3, "'smtp_port' must be between 1 and 65535, got 70000")
+    path = write(tmp_path, OUTLET + '[[watches]]\nname = "w"\nquery = "x"\nmax_stories = 0\n'
+                 '[mail]\nfrom = "n@example.org"\nto = ["d@example.org"]\n')
+    assert_error(path, 7, "'max_stories' must be at least 1, got 0")
+
+
+def test_no_module_of_the_config_package_is_over_500_lines():
+    folder = REPO / "newswatch" / "config"
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines())
+             for p in folder.glob("*.py")}
+    assert {"fields.py", "load.py", "locate.py", "units.py", "cron.py", "model.py"} <= set(sizes)
+    assert max(sizes.values()) <= 500, sizes

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newswatch import dedup
-from newswatch.db import open_db
+from newswatch.store import open_db
 from newswatch.dedup import DuplicateFinder, content_hash, normalise_text
 
 # Three stories on one topic, written for these tests: the same people and places.

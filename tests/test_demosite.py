@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -97,9 +96,7 @@ def test_prints_one_json_line_then_exits_cleanly_on_sigterm():
     assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+", u) for u in s.urls.values())
     assert len(set(s.urls.values())) == 2, "each outlet has its own port"
     assert get(s.urls["ledger"] + "/news/")[0] == 200  # a request, so log_message would fire
-    started = time.monotonic()
-    rc, out, err = s.stop(timeout=5)
-    assert time.monotonic() - started < 5
+    rc, out, err = s.stop(timeout=60)  # a hang guard: a server ignoring SIGTERM fails
     assert rc == 0
     assert out == "" and err == "", "nothing but the JSON line on stdout, nothing on stderr"
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from hostile_server import HostileServer, Reply, rss
+from newswatch import dedup, feeds, urls
 from newswatch.config import CONFIG_KEYS, load_config
 from newswatch.errors import ConfigError
 
@@ -51,7 +52,6 @@ BAD_CONFIGS = {
 
 @pytest.mark.parametrize("case", BAD_CONFIGS, ids=list(BAD_CONFIGS))
 def test_bad_config_stops_everything_before_it_starts(tmp_path, case):
-    pytest.importorskip("newswatch.query")
     server = HostileServer()
     server.route("/feed.xml", Reply(200, rss(server.base, ["/a/one"])))
     try:
@@ -85,7 +85,6 @@ LEAF_KEYS = [(section, key) for section, keys in CONFIG_KEYS.items() for key in 
 @pytest.mark.parametrize("section,key", LEAF_KEYS, ids=[f"{s or 'top'}.{k}" for s, k in LEAF_KEYS])
 def test_every_key_with_a_wrong_type_names_its_line(tmp_path, section, key):
     """No key accepts an inline table; each says so at its own line."""
-    pytest.importorskip("newswatch.query")
     base = {
         "": "", "mail": "[mail]\n", "defaults": "[defaults]\n", "crawl": "[crawl]\n",
         "outlets": '[[outlets]]\nid = "mt"\nfeeds = ["https://example.org/rss"]\n',
@@ -119,7 +118,6 @@ URLISH = st.one_of(
 @PROPERTY
 @given(URLISH)
 def test_canonical_url_is_idempotent_and_never_raises(url):
-    urls = pytest.importorskip("newswatch.urls")
     once = urls.canonical_url(url)
     assert isinstance(once, str)
     assert urls.canonical_url(once) == once
@@ -160,7 +158,6 @@ def mutated_xml(draw):
 @PROPERTY
 @given(st.one_of(mutated_xml(), st.binary(max_size=300)))
 def test_parse_feed_and_parse_sitemap_never_raise(data):
-    feeds = pytest.importorskip("newswatch.feeds")
     entries = feeds.parse_feed(data, "http://example.org/feed.xml")
     assert all(isinstance(e.url, str) for e in entries)
     sitemap = feeds.parse_sitemap(data, "http://example.org/sitemap.xml")
@@ -171,7 +168,6 @@ def test_parse_feed_and_parse_sitemap_never_raise(data):
 @PROPERTY
 @given(st.text(max_size=400), st.sampled_from([" ", "\n", "\t", "  \n "]))
 def test_content_hash_is_stable(text, space):
-    dedup = pytest.importorskip("newswatch.dedup")
     first = dedup.content_hash(text)
     assert dedup.content_hash(text) == first
     assert isinstance(first, str) and first

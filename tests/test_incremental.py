@@ -95,7 +95,7 @@ def test_recheck_only_recent_articles_whose_discovery_entry_changed(tmp_path, mo
     from newswatch import clock
     from newswatch.config import load_config
     from newswatch.crawl import PassContext
-    from newswatch.db import open_db
+    from newswatch.store import open_db
 
     path = tmp_path / "newswatch.toml"
     path.write_text('database = "n.db"\n[defaults]\nrecheck = "48h"\n[[outlets]]\nid = "a"\n'
@@ -108,7 +108,7 @@ def test_recheck_only_recent_articles_whose_discovery_entry_changed(tmp_path, mo
         seen = clock.to_iso(now - timedelta(hours=age))
         db["articles"].insert({"url": url, "outlet": "a", "first_seen": seen,
                                "last_seen": seen})
-    ctx = PassContext(config, db)
+    ctx = PassContext.create(config, db)
     later = clock.to_iso(now - timedelta(hours=1))
     earlier = clock.to_iso(now - timedelta(hours=5))
     assert ctx.recheck_due("http://x/recent", later)

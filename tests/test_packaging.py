@@ -20,3 +20,12 @@ def test_wheel_top_level_names(tmp_path):
     assert top == {"newswatch", "spiders", "pipelines", "scheduler.py"}
     # The demo site's content ships too, or `newswatch demo` fails on an installed copy.
     assert any(n.startswith("newswatch/demosite/content/") for n in names)
+    # So do the subpackages and the email template, and the console script points at the
+    # click CLI.
+    assert {"newswatch/cli/main.py", "newswatch/cli/crawl.py", "newswatch/store/status.py",
+            "newswatch/mail/templates/alert.html"} <= set(names)
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "newswatch = newswatch.cli.main:main" in text
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert "Requires-Dist: click>=8.1" in zipfile.ZipFile(wheel).read(metadata).decode()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newswatch.db import FTS_TOKENIZE, open_db
+from newswatch.store import FTS_TOKENIZE, open_db
 from newswatch.errors import QueryError
 from newswatch.query import Query, Term, compile_query, highlight, match_batch, search, tokenize
 
@@ -103,16 +103,47 @@ def test_prefix_on_latin_word_and_phrase():
     assert hits('"Kim Jong"*') == {1, 9}
 
 
-@pytest.mark.parametrize("text", [
-    "title:foo", "NEAR(a b)", "^x", '"a" + "b"', "text:Lavrov", "{title}: Lavrov",
-    "Lavrov NEAR/2 Putin", "a:b:c", "- Lavrov", "col1 : x", "AND(", "x AND (y)",
+# Each document is one that FTS5's own reading of a query below would find (or miss).
+SYNTAX_DOCS = {
+    1: ("foo", "x y"),  # title:foo as a column filter
+    2: ("Memo", "the title: foo line"),
+    3: ("a b", "nothing"),  # NEAR(a b) as proximity, "a" + "b" as a phrase
+    4: ("Near", "a and b"),
+    5: ("x", "first"),  # ^x as "first token of a column"
+    6: ("y", "then x"),
+    7: ("Note", "b then a"),
+    8: ("Lavrov", "text"),
+    9: ("Quote", "the full text: Lavrov said Putin stood near 2 doors"),
+    10: ("Col", "col1 is x"),
+    11: ("ABC", "a b c"),
+    12: ("Lavrov", "Putin"),  # Lavrov NEAR/2 Putin as proximity
+    13: ("Memo", "Lavrov spoke"),  # text:Lavrov as a column filter
+    14: ("Lavrov", "a title"),
+}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("title:foo", {2}),  # the words "title foo" in a row, not foo in the title column
+    ("NEAR(a b)", {4}),  # the words near, a and b
+    ("^x", {1, 5, 6, 10}),  # the word x anywhere, not only first
+    ('"a" + "b"', {3, 4, 7, 11}),  # a and b, not the phrase "a b"
+    ("text:Lavrov", {9}),
+    ("{title}: Lavrov", {14}),
+    ("Lavrov NEAR/2 Putin", {9}),  # Lavrov, "near 2" and Putin
+    ("a:b:c", {11}),
+    ("- Lavrov", {8, 9, 12, 13, 14}),  # a leading - is not NOT
+    ("col1 : x", {10}),
+    ("x AND (y)", {1, 6}),
+    ("AND(", QueryError),
 ])
-def test_fts5_syntax_typed_by_a_user_is_just_words(text):
-    try:
-        q = compile_query(text)
-    except QueryError:
+def test_fts5_syntax_typed_by_a_user_is_just_words(text, expected):
+    if expected is QueryError:
+        with pytest.raises(QueryError, match="needs a term"):
+            compile_query(text)
         return
-    match_batch([("w", q)], [(k, t, x) for k, (t, x) in DOCS.items()])  # no sqlite error
+    assert hits(text, SYNTAX_DOCS) == expected
+    # ... and a document that quotes what the user typed is found by it.
+    assert hits(text, {1: ("Quote", f"she typed {text} here")}) == {1}
 
 
 def test_fts5_column_filter_is_not_applied():

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from newswatch.db import open_db
+from newswatch.store import open_db
 from newswatch.templates import TemplateModel, fingerprint, learn, prune
 
 APPEAL = ("Our reporting is free to read because readers like you chip in. "

@@ -135,3 +135,57 @@ def test_choose_canonical_prefers_the_pages_own_url_on_site():
         "https://www.example.org/story-123"
     assert choose_canonical("http://127.0.0.1:8001/a/1", "http://127.0.0.1:8002/a/1",
                             {"127.0.0.1:8001"}) == "http://127.0.0.1:8001/a/1"
+
+
+@pytest.mark.parametrize("variant", [
+    "https://münchen.de/rathaus/2026/neuer-platz",
+    "https://xn--mnchen-3ya.de/rathaus/2026/neuer-platz",
+    "https://XN--MNCHEN-3YA.DE/rathaus/2026/neuer-platz",
+    "https://MÜNCHEN.de./rathaus/2026/neuer-platz",
+    "https://m.münchen.de/rathaus/2026/neuer-platz",
+])
+def test_internationalised_host_is_one_host(variant):
+    assert canonical_url(variant) in ("https://xn--mnchen-3ya.de/rathaus/2026/neuer-platz",
+                                      "https://www.xn--mnchen-3ya.de/rathaus/2026/neuer-platz")
+    assert canonical_url(variant).replace("://www.", "://") == \
+        canonical_url("https://münchen.de/rathaus/2026/neuer-platz")
+
+
+def test_internationalised_host_is_on_its_site():
+    assert same_site("https://xn--mnchen-3ya.de/a", {"münchen.de"})
+    assert same_site("https://www.münchen.de/a", {"xn--mnchen-3ya.de"})
+    assert not same_site("https://xn--mnchen-3ya.de.evil.net/a", {"münchen.de"})
+    # A host idna refuses (an underscore label) is still compared as written.
+    assert same_site("http://my_host.example.org/a", {"example.org"})
+    assert canonical_url("http://My_Host.example.org/a") == "http://my_host.example.org/a"
+
+
+@pytest.mark.parametrize("query", [
+    "itm_source=homepage&itm_medium=sitebranding&itm_campaign=x",  # internal promotion
+    "srsltid=AfmBOoq1",                                            # Google search result id
+    "wt_mc=tw.share&wt_zmc=x",                                     # Webtrekk / Mapp
+    "__twitter_impression=true&ito=792",                           # Echobox social shares
+    "utm_source=dlvr.it&utm_medium=twitter",
+    "ga_source=x&gs_l=y&mkt_tok=z",
+    "clickid=5&gbraid=6&wbraid=7",
+    "WT.mc_id=rss&ICID=ref_fark",
+    "campaign=spring&_hsenc=p2&__hssc=1&__hstc=2&hsCtaTracking=3",
+    "oly_anon_id=1&oly_enc_id=2&vero_id=3&rb_clickid=4",
+])
+def test_trackers_from_the_maintained_lists_are_removed(query):
+    assert canonical_url(f"{ARTICLE}?{query}") == ARTICLE
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.example.org/index.php?id=77",
+    "https://www.example.org/?p=4121",
+    "https://www.facebook.com/permalink.php?id=100&story_fbid=12345",
+    "https://www.example.org/article.php?12345",
+    "https://www.example.org/news.php?cid=88",
+    "https://www.example.org/view?gallery=3",
+    "https://www.example.org/show?uid=5",
+    "https://www.example.org/index.php?id=77&option=com_content&view=article",  # Joomla
+])
+def test_parameters_that_name_an_article_are_kept(url):
+    assert canonical_url(url) == url
+    assert canonical_url(url + "&utm_source=x" if "?" in url else url) == url

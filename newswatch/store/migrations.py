@@ -1,6 +1,6 @@
-"""The SQLite database: connection settings and the schema as named migrations.
+"""The SQLite schema as named migrations (formerly `newswatch.db`).
 
-Migrations are sqlite-utils `Migrations`, applied by `open_db` every time newswatch starts,
+Migrations are sqlite-utils `Migrations`, applied by `Store.open` every time newswatch starts,
 so upgrading is installing the new version. Append new migrations at the end of the file
 with a new name; never edit one that has shipped.
 
@@ -11,13 +11,8 @@ one outbox row per Message-ID.
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import sqlite_utils
 from sqlite_utils import Migrations
-
-from .errors import DatabaseError
 
 migrations = Migrations("newswatch")
 
@@ -155,25 +150,6 @@ def m001_core(db: sqlite_utils.Database) -> None:
     db["lsh_bands"].create_index(["article_id"])
     # Digest bookkeeping per watch.
     db["digests"].create({"watch": str, "last_sent": str}, pk="watch")
-
-
-def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (creating if needed) the database with the settings every process uses."""
-    try:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
-                               check_same_thread=False)
-        db = sqlite_utils.Database(conn)
-        # WAL: readers (datasette, `search`) never block the crawler; busy_timeout makes
-        # writers wait for each other instead of failing.
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        if migrate:
-            migrations.apply(db)
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path}: {exc}") from exc
-    return db
 
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -1,0 +1,183 @@
+"""Outbox -> SMTP (or .eml files): claim a row ('sending', committed), send, mark 'sent'
+(committed). A crash after the server accepted the message but before the mark leaves the
+row in 'sending'; the next flush sends it again with the same Message-ID. That is the only
+way a recipient can get an alert twice, and mail clients that thread by Message-ID show it
+once. Outbox state changes run durable (synchronous=FULL on SQLite) so a "sent" mark
+survives power loss."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .. import clock, mail
+from .matching import sync_watches
+from .queue import queue
+
+log = logging.getLogger("newswatch.alerts")
+
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+# A row claimed this long ago by a process that may still be alive is taken over anyway.
+STALE_CLAIM = timedelta(minutes=10)
+
+# Test hook: NEWSWATCH_PAUSE_AT=queued|claimed|accepted|marked makes flush stop at that
+# step (printing "paused at STEP" on stderr) so a test can SIGKILL the process there.
+PAUSE_ENV = "NEWSWATCH_PAUSE_AT"
+
+
+def _pause(step: str) -> None:
+    if os.environ.get(PAUSE_ENV) == step:
+        sys.stderr.write(f"paused at {step}\n")
+        sys.stderr.flush()
+        while True:
+            time.sleep(3600)
+
+
+@dataclass
+class FlushReport:
+    queued: int = 0  # emails rendered into the outbox by this flush
+    sent: int = 0  # emails accepted by the server (or written as .eml)
+    retrying: int = 0  # emails left pending after a transient failure
+    failed: int = 0  # emails refused permanently (5xx)
+    errors: list[str] = field(default_factory=list)
+
+
+def _claimer() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_is_stale(claimed_by: str | None, claimed_at: str | None, now: datetime) -> bool:
+    if not claimed_by or not claimed_at:
+        return True
+    host, _, pid = claimed_by.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        if not _alive(int(pid)) or int(pid) == os.getpid():
+            return True
+    try:
+        return now - clock.parse_iso(claimed_at) > STALE_CLAIM
+    except ValueError:
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess and friends
+        return False
+
+
+def _backoff(attempts: int) -> timedelta:
+    delay = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(delay, BACKOFF_MAX)
+
+
+def _candidates(store, now: datetime) -> list[int]:
+    return [r["id"] for r in store.outbox_due(clock.to_iso(now))
+            if r["state"] == "pending" or _claim_is_stale(r["claimed_by"], r["claimed_at"],
+                                                         now)]
+
+
+def _claim(store, outbox_id: int, now: datetime) -> dict | None:
+    with store.write_transaction():
+        row = store.outbox_row(outbox_id)
+        if row is None:
+            return None
+        state = row["state"]
+        if state == "pending":
+            if row["next_attempt"] and row["next_attempt"] > clock.to_iso(now):
+                return None
+        elif state != "sending" or not _claim_is_stale(row["claimed_by"], row["claimed_at"],
+                                                       now):
+            return None
+        if state == "sending":
+            log.warning("outbox %s (%s) was claimed by %s and never marked: sending it "
+                        "again with the same Message-ID", row["id"], row["message_id"],
+                        row["claimed_by"])
+        store.claim_outbox(outbox_id, _claimer(), clock.to_iso(now))
+    return {"id": row["id"], "message_id": row["message_id"], "watch": row["watch"],
+            "recipients": json.loads(row["recipients"] or "[]"), "raw": row["raw"],
+            "attempts": row["attempts"] + 1}
+
+
+def _mark(store, row: dict, result: mail.SendResult, now: datetime) -> str:
+    iso = clock.to_iso(now)
+    refused = json.dumps(result.refused, ensure_ascii=False) if result.refused else None
+    with store.write_transaction():
+        if result.ok:
+            note = ("refused by the server for " + "; ".join(
+                f"{r}: {m}" for r, m in result.refused.items())) if result.refused else None
+            store.mark_sent(row["id"], iso, note, refused)
+            return "sent"
+        if result.transient:
+            later = clock.to_iso(now + _backoff(row["attempts"]))
+            store.mark_retry(row["id"], later, result.error, refused)
+            return "retrying"
+        store.mark_failed(row["id"], result.error, refused)
+        return "failed"
+
+
+def deliver(store, config, now: datetime | None = None, report: FlushReport | None = None
+            ) -> FlushReport:
+    """Send every outbox row that is due.  A connection-level failure stops this round (the
+    rest would fail the same way); they stay pending."""
+    report = report or FlushReport()
+    now = now or clock.now()
+    mc = config.mail
+    with store.durable():
+        for outbox_id in _candidates(store, now):
+            row = _claim(store, outbox_id, now)
+            if row is None:
+                continue
+            _pause("claimed")
+            if mc.smtp_host:
+                result = mail.send(row["raw"], mc.from_addr or "", row["recipients"], mc)
+            else:
+                try:
+                    mail.write_eml(mc.outbox_dir, row["raw"], row["message_id"])
+                    result = mail.SendResult(True)
+                except OSError as exc:
+                    result = mail.SendResult(False, True, f"cannot write .eml: {exc}")
+            if result.ok:
+                _pause("accepted")
+            outcome = _mark(store, row, result, now)
+            _pause("marked")
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if not result.ok:
+                report.errors.append(f"{row['watch']}: {result.error}")
+                log.warning("alert email for %r not sent (%s): %s", row["watch"], outcome,
+                            result.error)
+                if result.transient and _connection_level(result):
+                    break
+    return report
+
+
+def _connection_level(result: mail.SendResult) -> bool:
+    return not result.refused and not (result.error or "")[:1].isdigit()
+
+
+def flush(store, config, *, now: datetime | None = None) -> FlushReport:
+    """Queue what is due, then deliver what is pending (including a row a crashed sender
+    left in 'sending': sent again with its Message-ID)."""
+    now = now or clock.now()
+    report = FlushReport()
+    if config.watches:
+        sync_watches(store, config)
+    report.queued = queue(store, config, now)
+    _pause("queued")
+    return deliver(store, config, now, report)
+
+
+def retry_failed(store) -> int:
+    """Put failed emails back in the queue (`newswatch alerts retry`)."""
+    with store.durable(), store.write_transaction():
+        return store.requeue_failed(clock.now_iso())

@@ -1,0 +1,50 @@
+"""What the alert commands show: recent alerts, a watch tried on the archive, and the
+counts and problems `newswatch status` prints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .. import clock, mail
+
+
+def list_alerts(store, limit: int = 50) -> list[dict]:
+    """Recent alerts, newest first, with their story and delivery state."""
+    return [{**r, "title": mail.clean_text(r["title"]) or r["url"]}
+            for r in store.recent_alerts(limit)]
+
+
+def watch_test(store, query, limit: int = 20) -> list[dict]:
+    """Stored articles `query` (text or compiled) would match, with snippets."""
+    from ..query import compile_query, search
+
+    if isinstance(query, str):
+        query = compile_query(query)
+    return search(store, query, limit=limit)
+
+
+def status_counts(store) -> dict[str, int]:
+    """Alert counts for `newswatch status`: waiting to go out, failed, sent, skipped."""
+    counts = store.alert_state_counts()
+    return {
+        "pending": counts.get("pending", 0) + counts.get("queued", 0),
+        "failed": counts.get("failed", 0),
+        "sent": counts.get("sent", 0),
+        "skipped": counts.get("skipped", 0),
+    }
+
+
+def status_problems(store) -> list[str]:
+    """One line per email that failed or is waiting for a retry, with the server's reply."""
+    out = []
+    for r in store.outbox_problems(clock.to_iso(clock.now() - timedelta(days=1))):
+        watch, error = r["watch"], r["last_error"]
+        if r["state"] == "failed":
+            out.append(f"email for {watch!r} failed: {error} (`newswatch alerts retry` "
+                       "sends it again)")
+        elif r["state"] == "sent":
+            out.append(f"email for {watch!r} sent, but {error}")
+        else:
+            out.append(f"email for {watch!r} not sent after {r['attempts']} attempt(s), next "
+                       f"{r['next_attempt']}: {error}")
+    return out

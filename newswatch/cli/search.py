@@ -1,0 +1,77 @@
+"""`search` and `watch test`: stored articles a query matches."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .context import State, pass_state
+
+QUERY_SYNTAX = """\b
+Query syntax (the same as a watch's `query`):
+  Lavrov                   a word: any case, accents ignored
+  "North Korea"            a phrase: these words in this order
+  Korea*                   a prefix: words starting with "korea"
+  Lavrov Pyongyang         both (adjacent terms are ANDed)
+  Lavrov OR Lawrow         either
+  Russia NOT Putin         Russia but not Putin
+  Lavrov AND ("North Korea" OR Pyongyang)
+NOT binds tightest, then AND, then OR; use parentheses for anything else.
+Operators may be in any case; a query that is only NOT is an error (exit 2).
+"""
+
+
+def print_articles(rows: list[dict]) -> None:
+    for row in rows:
+        click.echo(f"{(row.get('published') or '')[:10]:10}  {row['outlet']:12}  {row['title']}")
+        click.echo(f"{'':10}  {row['url']}")
+        if row.get("snippet"):
+            click.echo(f"{'':10}  {row['snippet']}")
+
+
+@click.command(epilog=QUERY_SYNTAX, short_help="Search stored articles.")
+@click.argument("query")
+@click.option("--limit", type=int, default=20, show_default=True, help="Most results to show.")
+@click.option("--outlet", metavar="OUTLET_ID", help="Only articles of this outlet.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the results as a JSON list of objects.")
+@pass_state
+def search(state: State, query: str, limit: int, outlet: str | None, as_json: bool) -> int:
+    """Search stored articles for QUERY, best matches first.
+
+    Prints date, outlet, title, URL and a snippet per article."""
+    from ..query import compile_query
+    from ..query import search as run_search
+
+    rows = run_search(state.db, compile_query(query), limit=limit, outlet=outlet)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print_articles(rows)
+    click.echo(f"{len(rows)} result{'s' if len(rows) != 1 else ''}")
+    return 0
+
+
+@click.group()
+def watch() -> None:
+    """Try a query before saving it as a watch."""
+
+
+@watch.command("test", epilog=QUERY_SYNTAX,
+               short_help="Show stored articles a query would match.")
+@click.argument("query")
+@click.option("--limit", type=int, default=20, show_default=True, help="Most articles to show.")
+@pass_state
+def watch_test(state: State, query: str, limit: int) -> int:
+    """Show the stored articles QUERY would match, with snippets."""
+    from ..alerts import watch_test as matches
+    from ..query import compile_query
+
+    rows = matches(state.db, compile_query(query), limit=limit)
+    print_articles(rows)
+    click.echo(f"{len(rows)} stored article{'s' if len(rows) != 1 else ''} would match")
+    return 0
+
+
+COMMANDS = (search, watch)

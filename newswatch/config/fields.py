@@ -1,0 +1,182 @@
+"""Every config key, declared once: its section, kind, default and meaning.
+
+The loader reads each key through its entry here (type check, default, range), the set of
+allowed keys per section comes from here, and so does the README's "Configuration
+reference" (`python -m newswatch.config.docs`). Rules that tie several keys together
+(a digest needs a schedule, a watch needs recipients) stay in `load`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SECURITY_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+MODES = ("immediate", "digest")
+
+
+class Required:
+    """The key must be written."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = Required()
+
+
+@dataclass(frozen=True)
+class Inherit:
+    """Absent: the value of another key (a dotted name such as "defaults.schedule")."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Absent: computed by the loader from other keys, as `doc` says."""
+
+    doc: str
+
+
+@dataclass(frozen=True)
+class Field:
+    section: str  # "" is the top level; "outlets" and "watches" are arrays of tables
+    name: str
+    kind: str  # a key of KINDS
+    default: Any  # as a user would write it in TOML, or REQUIRED / Inherit / Derived
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}.{self.name}" if self.section else self.name
+
+
+# What each kind accepts, as the reference names it.
+KINDS = {
+    "string": "string",
+    "path": "path (string)",
+    "id": "string of a-z, 0-9, _ and -",
+    "email": "email address",
+    "emails": "email address or array of them",
+    "integer": "integer",
+    "seconds": "seconds (number)",
+    "boolean": "boolean",
+    "duration": "duration",
+    "size": "size",
+    "cron": "crontab",
+    "timezone": "IANA time zone",
+    "choice": "one of",
+    "urls": "array of http(s) URLs",
+    "outlet_ids": "outlet id or array of them",
+    "regex": "regular expression (RE2 syntax)",
+    "selectors": "array of CSS selectors",
+    "query": "query (see Queries)",
+    "table": "table",
+    "tables": "array of tables",
+}
+
+SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
+            "crawl": "[crawl]", "outlets": "[[outlets]]", "watches": "[[watches]]"}
+
+FIELDS: tuple[Field, ...] = (
+    Field("", "database", "path", "newswatch.db",
+          "SQLite database file; a relative path is taken from the config file's folder"),
+    Field("", "timezone", "timezone", "UTC",
+          "time zone of the schedules and of the times shown in emails"),
+    Field("", "contact", "string", "",
+          "a URL or address where site owners can reach you, sent in the User-Agent"),
+    Field("", "mail", "table", {}, "how alerts are sent"),
+    Field("", "defaults", "table", {}, "values every outlet and watch takes unless it sets its own"),
+    Field("", "crawl", "table", {}, "the crawler's limits"),
+    Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
+    Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
+
+    Field("mail", "from", "email", None,
+          "sender address of alert emails; required once there is a watch or an operator"),
+    Field("mail", "to", "emails", [], "recipients of every watch that names none"),
+    Field("mail", "smtp_host", "string", None,
+          "SMTP server; absent: each email is written as an .eml file into outbox_dir"),
+    Field("mail", "smtp_port", "integer", Derived("25, or 587 with starttls, 465 with ssl"),
+          "SMTP port", minimum=1, maximum=65535),
+    Field("mail", "security", "choice", "none", "transport security",
+          choices=tuple(SECURITY_PORTS)),
+    Field("mail", "username", "string", None,
+          "login name; the password is read only from $NEWSWATCH_SMTP_PASSWORD, never from "
+          "this file"),
+    Field("mail", "outbox_dir", "path", "outbox",
+          "folder for .eml files, relative to the config file's folder"),
+    Field("mail", "timeout", "seconds", 30, "overall deadline for handing one email over"),
+    Field("mail", "tls_verify", "boolean", True,
+          "verify the server's certificate (starttls, ssl)"),
+    Field("mail", "operator", "email", None, "who receives outlet health warnings"),
+
+    Field("defaults", "schedule", "cron", "*/15 * * * *",
+          "when outlets are crawled"),
+    Field("defaults", "alert_max_age", "duration", "2d",
+          "no alert for stories published longer ago (a story with no known date alerts)"),
+    Field("defaults", "max_stories", "integer", 50, "at most this many stories in one email",
+          minimum=1),
+    Field("defaults", "obey_robots", "boolean", True, "respect each site's robots.txt"),
+    Field("defaults", "recheck", "duration", "48h",
+          "articles first seen within this window are fetched again when their feed entry "
+          "changes"),
+
+    Field("crawl", "workers", "integer", 0,
+          "article-extraction processes; 0 means one per CPU core", minimum=0),
+    Field("crawl", "download_timeout", "seconds", 30, "deadline for one download"),
+    Field("crawl", "max_page_size", "size", "10MB",
+          "larger responses are abandoned (after decompression too)"),
+
+    Field("outlets", "id", "id", REQUIRED,
+          "short unique name used on the command line and in the database"),
+    Field("outlets", "name", "string", Derived("the id"), "name shown in emails"),
+    Field("outlets", "feeds", "urls", [], "RSS or Atom feeds"),
+    Field("outlets", "sitemaps", "urls", [], "sitemaps, sitemap indexes, news sitemaps"),
+    Field("outlets", "pages", "urls", [], "listing pages whose links are followed one level deep"
+          "; an outlet needs at least one feed, sitemap or page"),
+    Field("outlets", "article_urls", "regex", "",
+          "which links are articles (searched in the URL); empty: every link on the outlet's "
+          "hosts"),
+    Field("outlets", "drop", "selectors", [], "CSS selectors removed before extraction"),
+    Field("outlets", "schedule", "cron", Inherit("defaults.schedule"),
+          "when this outlet is crawled"),
+    Field("outlets", "obey_robots", "boolean", Inherit("defaults.obey_robots"),
+          "respect robots.txt"),
+    Field("outlets", "allow_private", "boolean", False,
+          "allow loopback and private-network addresses (tests, intranet sites)"),
+    Field("outlets", "timezone", "timezone", Inherit("timezone"),
+          "time zone assumed for dates the site prints without one"),
+
+    Field("watches", "name", "string", REQUIRED, "unique name, shown in the email subject"),
+    Field("watches", "query", "query", REQUIRED, "what to look for"),
+    Field("watches", "to", "emails", Inherit("mail.to"), "recipients"),
+    Field("watches", "outlets", "outlet_ids", Derived("every outlet"),
+          "only stories of these outlet ids"),
+    Field("watches", "mode", "choice", Derived('`"digest"` when `digest` is set, '
+                                               'else `"immediate"`'),
+          "immediate: an email as soon as a pass finds new matches; digest: matches are "
+          "collected and sent on the `digest` schedule", choices=MODES),
+    Field("watches", "digest", "cron", None,
+          'with `mode = "digest"`: when the digest goes out'),
+    Field("watches", "send_empty", "boolean", False,
+          "digests: also send an email when nothing matched"),
+    Field("watches", "alert_max_age", "duration", Inherit("defaults.alert_max_age"),
+          "no alert for stories published longer ago"),
+    Field("watches", "max_stories", "integer", Inherit("defaults.max_stories"),
+          "at most this many stories in one email", minimum=1),
+)
+
+BY_KEY: dict[tuple[str, str], Field] = {(f.section, f.name): f for f in FIELDS}
+
+# Every key a user may write, by section ("" is the top level): the public surface.
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    section: tuple(f.name for f in FIELDS if f.section == section) for section in SECTIONS
+}
+
+
+def field(section: str, name: str) -> Field:
+    return BY_KEY[(section, name)]

@@ -1,0 +1,40 @@
+"""Near-duplicate bands (`lsh_bands`) and the article reads that confirm a candidate."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+class BandsMixin:
+    def first_with_hash(self, digest: str, since: str) -> int | None:
+        """The oldest article with this content hash first seen at or after `since`."""
+        return self._value("SELECT id FROM articles WHERE content_hash = ? AND first_seen >= ? "
+                           "ORDER BY id LIMIT 1", [digest, since])
+
+    def duplicate_of(self, article_id: int) -> int | None:
+        return self._value("SELECT duplicate_of FROM articles WHERE id = ?", [article_id])
+
+    def article_text(self, article_id: int) -> str | None:
+        return self._value("SELECT text FROM articles WHERE id = ?", [article_id])
+
+    def band_candidates(self, buckets: Sequence[bytes], since_day: str) -> set[int]:
+        """Articles sharing at least one (band, bucket) with `buckets`, added since."""
+        if not buckets:
+            return set()
+        # All bands in one query; CROSS JOIN keeps SQLite on the (band, bucket) key
+        # instead of scanning the window through the `added` index.
+        pairs = ",".join("(?, ?)" for _ in buckets)
+        args: list = [x for band, bucket in enumerate(buckets) for x in (band, bucket)]
+        return {r["article_id"] for r in self._all(
+            f"SELECT l.article_id FROM (VALUES {pairs}) AS q CROSS JOIN lsh_bands l "
+            "ON l.band = q.column1 AND l.bucket = q.column2 WHERE l.added >= ?",
+            [*args, since_day])}
+
+    def add_bands(self, article_id: int, buckets: Sequence[bytes], day: str) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id, added) "
+            "VALUES (?, ?, ?, ?)",
+            [(band, bucket, article_id, day) for band, bucket in enumerate(buckets)])
+
+    def prune_bands(self, before_day: str) -> int:
+        return self._run("DELETE FROM lsh_bands WHERE added < ?", [before_day])

@@ -1,0 +1,42 @@
+"""Learned template blocks per outlet (`template_blocks`, `template_pages`)."""
+
+from __future__ import annotations
+
+
+class TemplatesMixin:
+    def template_page_count(self, outlet: str) -> int:
+        return self._value("SELECT count(*) FROM template_pages WHERE outlet = ?", [outlet])
+
+    def template_fingerprints(self, outlet: str, min_pages: int) -> list[str]:
+        return [r["fingerprint"] for r in self._all(
+            "SELECT fingerprint FROM template_blocks WHERE outlet = ? AND pages >= ?",
+            [outlet, min_pages])]
+
+    def template_block_pages(self, outlet: str, fingerprint: str) -> int | None:
+        return self._value("SELECT pages FROM template_blocks WHERE outlet = ? AND "
+                           "fingerprint = ?", [outlet, fingerprint])
+
+    def learn_template_page(self, outlet: str, url: str, blocks: dict[str, str],
+                            now: str) -> bool:
+        """Count each block (fingerprint -> sample) of one page once; False (nothing
+        changed) when this (outlet, url) was already counted."""
+        with self.transaction():  # a savepoint inside the store batch
+            if not self._run("INSERT OR IGNORE INTO template_pages(outlet, url) "
+                             "VALUES (?, ?)", [outlet, url]):
+                return False
+            self.conn.executemany(
+                "INSERT INTO template_blocks(outlet, fingerprint, pages, last_seen, sample) "
+                "VALUES (?, ?, 1, ?, ?) ON CONFLICT(outlet, fingerprint) DO UPDATE SET "
+                "pages = pages + 1, last_seen = excluded.last_seen",
+                [(outlet, fp, now, sample) for fp, sample in blocks.items()])
+        return True
+
+    def prune_template_blocks(self, older_than: str, outlet: str | None = None) -> int:
+        """Forget blocks seen on a single page and not since `older_than`."""
+        sql = "DELETE FROM template_blocks WHERE pages <= 1 AND last_seen < ?"
+        args: list = [older_than]
+        if outlet is not None:
+            sql += " AND outlet = ?"
+            args.append(outlet)
+        with self.transaction():
+            return self._run(sql, args)

@@ -1,0 +1,151 @@
+"""The store's interface, through its public methods only, so that another backend (the
+PostgreSQL store of a later issue) is one more parameter of the `store` fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from newswatch.store import Store, open_db
+
+NOW = "2026-03-02T06:00:00+00:00"
+LATER = "2026-03-02T07:00:00+00:00"
+
+
+def _sqlite(tmp_path) -> Store:
+    return open_db(tmp_path / "nw.db")
+
+
+BACKENDS = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request, tmp_path):
+    s = BACKENDS[request.param](tmp_path)
+    yield s
+    s.close()
+
+
+def article(store, url: str, *, outlet: str = "alpha", text: str = "Some words here.",
+            content_hash: str = "h1", first_seen: str = NOW, **extra) -> int:
+    return store.insert_article({"url": url, "outlet": outlet, "title": "A title",
+                                 "text": text, "content_hash": content_hash,
+                                 "first_seen": first_seen, "last_seen": first_seen,
+                                 "matched": 0, "changes": 0, **extra})
+
+
+def test_migrations_are_applied_in_order(store):
+    applied = store.applied_migrations()
+    assert applied[:4] == ["m001_core", "m002_alert_delivery", "m003_runs_found",
+                           "m004_fts_on_text_updates"]
+
+
+def test_article_found_by_url_and_alias_and_corrected_in_place(store):
+    aid = article(store, "https://a.example/1")
+    store.add_aliases(aid, ["https://a.example/1?utm=x"])
+    assert store.article_identity("https://a.example/1") == {"id": aid, "content_hash": "h1"}
+    assert store.article_identity("https://a.example/1?utm=x")["id"] == aid
+    assert store.article_by_url("https://a.example/1?utm=x") is None  # aliases not here
+    assert store.article_identity("https://a.example/2") is None
+    row = {"title": "New", "author": None, "published": None, "date_source": None,
+           "language": "en", "text": "Corrected words.", "content_hash": "h2",
+           "fetched_url": "https://a.example/1", "status": 200}
+    store.correct_article(aid, row, LATER)
+    stored = store.article(aid)
+    assert (stored["text"], stored["changes"], stored["changed"], stored["first_seen"]) == (
+        "Corrected words.", 1, LATER, NOW)
+    assert store.article_seen("https://a.example/1?utm=x") == {"first_seen": NOW,
+                                                              "last_seen": LATER}
+
+
+def test_a_failed_transaction_leaves_nothing(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        article(store, "https://a.example/1")
+        raise RuntimeError("boom")
+    assert store.article_identity("https://a.example/1") is None
+    with pytest.raises(store.errors), store.write_transaction():
+        article(store, "https://a.example/2")
+        article(store, "https://a.example/2")  # one row per canonical URL
+    assert store.article_identity("https://a.example/2") is None
+
+
+def test_runs_start_finish_and_recover(store):
+    ok = store.start_run("alpha", "Alpha", NOW)
+    store.finish_run(ok, "alpha", {"finished": LATER, "status": "ok", "pages": 3,
+                                   "new_articles": 1, "duplicates": 0, "errors": 0,
+                                   "ms": 5, "message": "", "found": 2}, LATER)
+    assert store.first_pass_done("alpha") == LATER
+    assert store.recent_ok_runs_found("alpha", 3) == [2]
+    store.start_run("alpha", "Alpha", LATER)
+    assert store.recover_stale_runs(["alpha"], LATER) == 1
+    assert store.recover_stale_runs(["alpha"], LATER) == 0
+    assert store.ok_runs_since("alpha", "2026-03-01T00:00:00+00:00") == 1  # after, strictly
+    assert store.ok_runs_since("alpha", NOW) == 0
+
+
+def test_validators_kept_only_after_a_clean_pass(store):
+    url = "https://a.example/rss"
+    row = {"url": url, "etag": '"v1"', "last_modified": None, "checked": NOW, "status": 200}
+    store.save_validators([row], clean=True)
+    assert store.validators(url) == {"etag": '"v1"', "last_modified": None}
+    store.save_validators([{"url": url, "checked": LATER, "status": 304, "touch": True}],
+                          clean=False)
+    assert store.validators(url)["etag"] == '"v1"'  # a 304 keeps them
+    store.save_validators([{**row, "etag": '"v2"'}], clean=False)
+    assert store.validators(url) is None  # something failed: parse it in full next time
+
+
+def test_template_pages_count_once(store):
+    blocks = {"fp1": "Support us", "fp2": "Subscribe"}
+    assert store.learn_template_page("alpha", "https://a.example/1", blocks, NOW)
+    assert not store.learn_template_page("alpha", "https://a.example/1", blocks, NOW)
+    assert store.learn_template_page("alpha", "https://a.example/2", {"fp1": "x"}, NOW)
+    assert store.template_page_count("alpha") == 2
+    assert store.template_fingerprints("alpha", 2) == ["fp1"]
+    assert store.prune_template_blocks(LATER) == 1  # fp2: one page, not seen since
+    assert store.template_block_pages("alpha", "fp2") is None
+
+
+def test_bands_find_candidates_within_the_window(store):
+    aid = article(store, "https://a.example/1")
+    buckets = [bytes([i]) * 8 for i in range(3)]
+    store.add_bands(aid, buckets, "2026-03-01")
+    assert store.band_candidates([b"x" * 8, buckets[1], b"y" * 8], "2026-02-01") == {aid}
+    assert store.band_candidates(buckets, "2026-03-02") == set()
+    assert store.first_with_hash("h1", "2026-01-01T00:00:00+00:00") == aid
+    assert store.prune_bands("2026-03-02") == 3
+
+
+def test_one_alert_per_watch_and_story_and_its_email(store):
+    aid = article(store, "https://a.example/1")
+    store.sync_watches([("Lavrov", "lavrov")], NOW)
+    row = {"watch": "Lavrov", "article_id": aid, "created": NOW, "state": "pending",
+           "reason": None}
+    store.insert_alerts([row, {**row, "state": "skipped"}])
+    store.mark_matched([aid])
+    assert store.unmatched_articles(0, 10) == []
+    assert store.alert_keys([aid]) == {("Lavrov", aid)}
+    (pending,) = store.pending_alerts("Lavrov")
+    with store.write_transaction():
+        outbox_id = store.enqueue_email(message_id="<m1@x>", watch="Lavrov",
+                                        recipients='["a@example.org"]', subject="s",
+                                        raw=b"raw", now=NOW, alert_ids=[pending["id"]])
+    assert [r["id"] for r in store.outbox_due(NOW)] == [outbox_id]
+    store.claim_outbox(outbox_id, "host:1", NOW)
+    assert store.outbox_row(outbox_id)["state"] == "sending"
+    store.mark_failed(outbox_id, "550 no", None)
+    assert store.alert_state_counts() == {"failed": 1}
+    assert store.requeue_failed(LATER) == 1
+    store.mark_sent(outbox_id, LATER, None, None)
+    assert store.alert_state_counts() == {"sent": 1}
+    assert store.recent_alerts()[0]["email_state"] == "sent"
+
+
+def test_search_ranks_and_filters(store):
+    one = article(store, "https://a.example/1", text="Lavrov arrived in Pyongyang.")
+    article(store, "https://b.example/1", outlet="beta", text="Lavrov again.",
+            content_hash="h2", duplicate_of=one)
+    rows = store.search_articles('"lavrov"')
+    assert [r["id"] for r in rows] == [one]
+    assert len(store.search_articles('"lavrov"', include_duplicates=True)) == 2
+    assert store.search_articles('"lavrov"', outlets=["beta"]) == []
+    assert store.backfill_candidates('"pyongyang"', "2026-01-01") == [one]
