@@ -51,6 +51,10 @@ class Target:
     template: str  # as written, ${VAR} unexpanded: this is what the outbox stores
     label: str  # safe to show: service and host, never a token
     secret: str | None = None  # webhook signing secret template (also ${VAR})
+    timeout: float | None = None  # webhook: seconds for one POST (None: the default)
+    # The service's own limits (apprise's plugin attributes), for render_markdown.
+    body_maxlen: int = 4000
+    title_maxlen: int = 250
 
     @property
     def key(self) -> str:
@@ -67,7 +71,8 @@ def _webhook_label(url: str) -> str:
 
 
 def parse_target(template: str, kind: str = "apprise", *, secret: str | None = None,
-                 env: Mapping[str, str] | None = None, check_env: bool = True) -> Target:
+                 env: Mapping[str, str] | None = None, check_env: bool = True,
+                 timeout: float | None = None) -> Target:
     """Validate one channel URL (with apprise for `kind="apprise"`). `check_env=False`
     validates the shape only, for a config whose secrets are set on another machine."""
     if not isinstance(template, str) or not template.strip():
@@ -82,9 +87,15 @@ def parse_target(template: str, kind: str = "apprise", *, secret: str | None = N
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetError(f"webhook URL must be http(s)://host/...: got {scheme or 'no'} scheme")
-        if secret is not None and check_env:
-            expand_secrets(secret, env)
-        return Target("webhook", template, _webhook_label(url), secret)
+        if parts.scheme == "http" and not _private_host(parts.hostname):
+            raise TargetError("webhook URL must be https:// (plain http only to loopback, "
+                              "private addresses or a single-label host such as a container)")
+        if secret is not None:
+            if not isinstance(secret, str) or not secret.strip():
+                raise TargetError("webhook secret must be a non-empty string")
+            if check_env:
+                expand_secrets(secret, env)
+        return Target("webhook", template, _webhook_label(url), secret, timeout)
     import apprise  # lazy: only configs with channels pay for its plugin scan
 
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
@@ -95,7 +106,21 @@ def parse_target(template: str, kind: str = "apprise", *, secret: str | None = N
     label = plugin.service_name
     if _looks_like_host(host) and host not in (label,):
         label = f"{label} {scheme}://{host}"
-    return Target("apprise", template, label)
+    return Target("apprise", template, label,
+                  body_maxlen=int(getattr(plugin, "body_maxlen", 0) or 4000),
+                  title_maxlen=int(getattr(plugin, "title_maxlen", 0) or 0))
+
+
+def _private_host(host: str) -> bool:
+    """Loopback, private-network addresses and single-label names (a compose service): the
+    places a plain-http webhook does not cross the internet."""
+    if host == "localhost" or "." not in host and ":" not in host:
+        return True
+    try:
+        addr = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_private or addr.is_link_local
 
 
 def redact(text: str, secrets: list[str]) -> str:

@@ -30,8 +30,10 @@ class Delivery:
 
 def build_payload(*, message_id: str, watch: str, query: str, created: str,
                   stories: Sequence[Mapping[str, Any]], more: int = 0,
-                  kind: str = "alert") -> dict:
-    """The documented JSON document (README "Webhooks"): one per alert message."""
+                  kind: str = "alert", key: str | None = None) -> dict:
+    """The documented JSON document (README "Webhooks"): one per alert message. `id` is the
+    idempotency key (`key`: message id + channel, the same on a repeat); `message_id` is
+    shared by every channel the message went to (the email's Message-ID)."""
     out = []
     for s in stories:
         out.append({
@@ -45,7 +47,8 @@ def build_payload(*, message_id: str, watch: str, query: str, created: str,
             "also_in": list(s.get("also_in") or ()),
             "thread": s.get("thread"),
         })
-    return {"schema": SCHEMA, "version": SCHEMA_VERSION, "id": message_id, "kind": kind,
+    return {"schema": SCHEMA, "version": SCHEMA_VERSION, "id": key or message_id,
+            "message_id": message_id, "kind": kind,
             "watch": watch, "query": query, "created": created, "stories": out,
             "more": int(more)}
 

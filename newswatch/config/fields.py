@@ -75,6 +75,8 @@ KINDS = {
     "regex": "regular expression (RE2 syntax)",
     "selectors": "array of CSS selectors",
     "query": "query (see Queries)",
+    "notify": "array of apprise URLs",
+    "webhooks": "array of URLs or {url, secret, timeout} tables",
     "table": "table",
     "tables": "array of tables",
 }
@@ -125,6 +127,14 @@ FIELDS: tuple[Field, ...] = (
           "articles first seen within this window are fetched again when their feed entry "
           "changes"),
 
+    Field("defaults", "notify", "notify", [],
+          'apprise URLs every watch notifies (Slack, Teams, Telegram, ntfy, `json://`, ...); '
+          'write secrets as `${ENV_VAR}`, read from the environment'),
+    Field("defaults", "webhooks", "webhooks", [],
+          "native webhooks every watch posts to: `https://` URLs or "
+          '`{url = "...", secret = "${ENV_VAR}", timeout = 10}` tables (secret: HMAC-SHA256 '
+          "signing key; timeout: seconds per POST)"),
+
     Field("crawl", "workers", "integer", 0,
           "article-extraction processes; 0 means one per CPU core", minimum=0),
     Field("crawl", "download_timeout", "seconds", 30, "deadline for one download"),
@@ -168,6 +178,10 @@ FIELDS: tuple[Field, ...] = (
           "no alert for stories published longer ago"),
     Field("watches", "max_stories", "integer", Inherit("defaults.max_stories"),
           "at most this many stories in one email", minimum=1),
+    Field("watches", "notify", "notify", Inherit("defaults.notify"),
+          "apprise URLs this watch notifies; `[]`: none"),
+    Field("watches", "webhooks", "webhooks", Inherit("defaults.webhooks"),
+          "native webhooks this watch posts to; `[]`: none"),
 )
 
 BY_KEY: dict[tuple[str, str], Field] = {(f.section, f.name): f for f in FIELDS}
