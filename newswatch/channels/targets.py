@@ -3,8 +3,10 @@ label that is safe to show (service and host only: a URL often *is* the secret).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -98,7 +100,8 @@ def parse_target(template: str, kind: str = "apprise", *, secret: str | None = N
         return Target("webhook", template, _webhook_label(url), secret, timeout)
     import apprise  # lazy: only configs with channels pay for its plugin scan
 
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    with quiet_apprise():
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:
         raise TargetError(f"apprise does not understand this {scheme or 'scheme-less'}:// URL"
                           " (see apprise's list of services for its form)")
@@ -109,6 +112,19 @@ def parse_target(template: str, kind: str = "apprise", *, secret: str | None = N
     return Target("apprise", template, label,
                   body_maxlen=int(getattr(plugin, "body_maxlen", 0) or 4000),
                   title_maxlen=int(getattr(plugin, "title_maxlen", 0) or 0))
+
+
+@contextlib.contextmanager
+def quiet_apprise():
+    """Apprise logs URLs (tokens included) when it refuses or fails one: keep its records
+    out of newswatch's log; callers read them through apprise.LogCapture and redact."""
+    logger = logging.getLogger("apprise")
+    previous = logger.propagate
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate = previous
 
 
 def _private_host(host: str) -> bool:

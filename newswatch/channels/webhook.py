@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .targets import Target, TargetError, expand_secrets, redact, secret_values
+from .targets import (Target, TargetError, expand_secrets, quiet_apprise, redact,
+                      secret_values)
 
 SCHEMA = "https://newswatch.dev/schema/alert/1"  # an identifier, never fetched
 SCHEMA_VERSION = 1
@@ -116,9 +117,12 @@ def send_apprise(target: Target, title: str, body: str, *,
     except TargetError as exc:
         return Delivery(False, transient=True, error=str(exc))
     ap = apprise.Apprise()
-    if not ap.add(url):
+    with quiet_apprise():
+        added = ap.add(url)
+    if not added:
         return Delivery(False, error="apprise does not understand this URL")
-    with apprise.LogCapture(level=apprise.logging.INFO, fmt="%(message)s") as captured:
+    with quiet_apprise(), apprise.LogCapture(level=apprise.logging.INFO,
+                                             fmt="%(message)s") as captured:
         ok = ap.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN)
         log_text = captured.getvalue()
     if ok:
