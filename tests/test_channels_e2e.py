@@ -373,3 +373,25 @@ def test_feed_of_a_watch_parses_with_stable_ids_dates_and_escaped_titles(tmp_pat
     assert len(items) == 1 and items[0]["id"] in {r["url"] for r in alerted}
     unknown = run(config, "feed", "Nobody")
     assert unknown.returncode == 2 and "no watch named 'Nobody'" in unknown.stderr
+
+
+def test_the_readme_signature_check_verifies_a_real_delivery_and_refuses_a_tampered_one(hook):
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Webhooks"):readme.index("## Feeds")]
+    (code,) = re.findall(r"```python\n(.+?)```", section, re.S)
+    scope: dict = {}
+    exec(code, scope)  # noqa: S102 - the README's own example
+    from newswatch.channels import parse_target, post_webhook
+    from newswatch.channels.webhook import encode
+
+    hook.start()
+    target = parse_target(f"http://127.0.0.1:{hook.port}/in", "webhook", secret="${HOOK_SECRET}",
+                          env=ENV)
+    body = encode({"id": "k", "stories": []})
+    assert post_webhook(target, body, "k", env=ENV).ok
+    (got,) = hook.requests
+    assert scope["verify"](got["body"], got["headers"]["X-Newswatch-Signature"], SECRET)
+    assert not scope["verify"](got["body"] + b" ", got["headers"]["X-Newswatch-Signature"],
+                               SECRET)

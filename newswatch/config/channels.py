@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .check import describe
-
 _WEBHOOK_KEYS = ("url", "secret", "timeout")
 
 
-def read_targets(check, table: dict, key: str, path: tuple, kind: str,
-                 default: Any) -> tuple:
+def read_targets(check, table: dict, key: str, path: tuple, kind: str, default: Any,
+                 describe) -> tuple:
+    """`check`: the config.check.Checker (its `error` names the line); `describe` words a
+    TOML value's type."""
     from ..channels import TargetError, parse_target
 
     if key not in table:
@@ -31,7 +31,7 @@ def read_targets(check, table: dict, key: str, path: tuple, kind: str,
                                       f"got {describe(item)}", where)
                 target = parse_target(item, "apprise")
             else:
-                target = _webhook(check, item, key, i, where, parse_target)
+                target = _webhook(check, item, key, i, where, parse_target, describe)
         except TargetError as exc:
             raise check.error(f"'{key}' entry {i + 1}: {exc}", where) from None
         if any(t.key == target.key for t in out):
@@ -40,7 +40,7 @@ def read_targets(check, table: dict, key: str, path: tuple, kind: str,
     return tuple(out)
 
 
-def _webhook(check, item: Any, key: str, i: int, where: tuple, parse_target):
+def _webhook(check, item: Any, key: str, i: int, where: tuple, parse_target, describe):
     if isinstance(item, str):
         return parse_target(item, "webhook")
     if not isinstance(item, dict):

@@ -282,7 +282,7 @@ class Checker:
         if kind in ("notify", "webhooks"):
             from .channels import read_targets
 
-            return read_targets(self, table, key, path, kind, default)
+            return read_targets(self, table, key, path, kind, default, describe)
         if kind == "table":
             return self.table(table, key, path)
         if kind == "tables":
