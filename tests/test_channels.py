@@ -170,16 +170,18 @@ def test_bad_and_secret_urls():
     assert "private-topic" not in t.label and "ntfy.example.org" in t.label
 
 
-class Intercepted(Exception):
-    pass
-
-
-@pytest.mark.parametrize("url, host", [
+FIXED_HOST = [
     ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general", "hooks.slack.com"),
     ("tgram://123456789:abcdefghijklmnop/12315544/", "api.telegram.org"),
+    # Microsoft Teams: apprise's workflows:// (Power Automate), O365 connectors are retired.
     ("workflows://myhost.example.org:443/workflowid/signature/", "myhost.example.org"),
-])
-def test_fixed_host_services_render_and_are_intercepted(monkeypatch, url, host):
+]
+
+
+@pytest.fixture
+def intercepted(monkeypatch):
+    """Every HTTP call apprise makes through requests, answered in-process: nothing leaves
+    the process. Returns the list of (method, url, body) calls."""
     import requests
 
     calls = []
@@ -209,6 +211,12 @@ def test_fixed_host_services_render_and_are_intercepted(monkeypatch, url, host):
                         lambda method, target, *a, **k: fake(method)(target, *a, **k))
     monkeypatch.setattr(requests.Session, "request",
                         lambda self, method, target, *a, **k: fake(method)(target, *a, **k))
+    return calls
+
+
+@pytest.mark.parametrize("url, host", FIXED_HOST)
+def test_fixed_host_services_render_and_are_intercepted(intercepted, url, host):
+    calls = intercepted
     title, body = render_markdown("lavrov", STORIES)
     result = send_apprise(parse_target(url), title, body)
     assert calls, "apprise made no HTTP call"
@@ -216,6 +224,46 @@ def test_fixed_host_services_render_and_are_intercepted(monkeypatch, url, host):
     sent = json.dumps([str(c[2]) for c in calls])
     assert "Minister arrives in Pyongyang" in sent
     assert result.ok, result.error
+
+
+def test_fixed_host_channels_through_the_outbox(tmp_path, intercepted, monkeypatch):
+    """A watch notifying Slack, Telegram and Teams: one outbox row each, sent once, the
+    Markdown message within each service's limit, labels without tokens."""
+    from newswatch import alerts
+    from newswatch.store import open_db
+    from smtp import add_article, write_config
+
+    monkeypatch.setenv("NEWSWATCH_FAKE_NOW", "2026-03-02T06:00:00+00:00")
+    monkeypatch.setenv("SLACK_TOKEN", "TIiajkdnlazkcOXrIdevi7FQ")
+    urls = [FIXED_HOST[0][0].replace("TIiajkdnlazkcOXrIdevi7FQ", "${SLACK_TOKEN}"),
+            FIXED_HOST[1][0], FIXED_HOST[2][0]]
+    config = write_config(tmp_path, watches=f"""
+        [[watches]]
+        name = "Lavrov"
+        query = 'Lavrov'
+        max_stories = 2
+        notify = {json.dumps(urls)}
+        """)
+    db = open_db(config.database)
+    for i in range(5):
+        add_article(db, title=f"Lavrov visit, part {i}", text="Sergei Lavrov in Pyongyang.")
+    alerts.match_pending(db, config)
+    report = alerts.flush(db, config)
+    assert (report.queued, report.sent, report.failed) == (1, 4, 0)
+    hosts = [c[1] for c in intercepted]
+    for _, host in FIXED_HOST:
+        assert sum(host in h for h in hosts) == 1, hosts
+    slack = next(c for c in intercepted if "slack" in c[1])
+    text = json.loads(slack[2])["attachments"][0]["text"]
+    assert "…and 3 more" in text and "Lavrov visit, part" in text  # the flood guard
+    rows = list(db.query("SELECT channel, label, state FROM outbox ORDER BY id"))
+    assert [r["state"] for r in rows] == ["sent"] * 4
+    labels = [r["label"] for r in rows]
+    assert labels[:3] == ["email", "Slack", "Telegram"]
+    assert "workflows://myhost.example.org" in labels[3]
+    assert not any(secret in label for label in labels
+                   for secret in ("TIiajk", "abcdefghijklmnop", "workflowid", "signature"))
+    assert alerts.flush(db, config).sent == 0 and len(intercepted) == 3
 
 
 def test_markdown_is_short_escaped_and_cut_to_the_service_limit():

@@ -200,7 +200,8 @@ def m005_outbox_channels(db: sqlite_utils.Database) -> None:
     db["outbox"].add_column("label", str)
     # Idempotency key: message id + channel, unique; a repeat after a crash carries it.
     db["outbox"].add_column("idem_key", str)
-    db.execute("UPDATE outbox SET idem_key = message_id || '/email' WHERE idem_key IS NULL")
+    db.execute("UPDATE outbox SET idem_key = trim(message_id, '<>') || '/email', "
+               "label = 'email' WHERE idem_key IS NULL")
     db.execute("DROP INDEX IF EXISTS idx_outbox_message_id")
     db.execute("CREATE UNIQUE INDEX idx_outbox_message_channel ON outbox(message_id, channel)")
     db.execute("CREATE UNIQUE INDEX idx_outbox_idem_key ON outbox(idem_key)")
