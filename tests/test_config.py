@@ -683,7 +683,8 @@ def test_every_documented_default_is_the_loaded_default(tmp_path):
                "web": config.web}
     resolved = {"timezone": config.timezone, "mail.to": config.mail.to,
                 **{f"defaults.{k}": getattr(config.defaults, k)
-                   for k in ("schedule", "obey_robots", "alert_max_age", "max_stories")}}
+                   for k in ("schedule", "obey_robots", "alert_max_age", "max_stories",
+                            "notify", "webhooks")}}
     checked = 0
     for f in FIELDS:
         if f.kind in ("table", "tables") or (f.section, f.name) in {

@@ -1,9 +1,9 @@
-"""Outbox -> SMTP (or .eml files): claim a row ('sending', committed), send, mark 'sent'
-(committed). A crash after the server accepted the message but before the mark leaves the
-row in 'sending'; the next flush sends it again with the same Message-ID. That is the only
-way a recipient can get an alert twice, and mail clients that thread by Message-ID show it
-once. Outbox state changes run durable (synchronous=FULL on SQLite) so a "sent" mark
-survives power loss."""
+"""Outbox -> SMTP (or .eml files), apprise services and webhooks: claim a row ('sending',
+committed), send, mark 'sent' (committed). A crash after the receiver accepted the message
+but before the mark leaves the row in 'sending'; the next flush sends it again with the same
+Message-ID (email) or idempotency key (webhook header and payload `id`). That is the only
+way a recipient can get an alert twice: at most one repeat per channel. Outbox state
+changes run durable (synchronous=FULL on SQLite) so a "sent" mark survives power loss."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .. import clock, mail
+from ..errors import UsageError
 from .matching import sync_watches
 from .queue import queue
 
@@ -28,12 +29,13 @@ BACKOFF_MAX = timedelta(hours=1)
 STALE_CLAIM = timedelta(minutes=10)
 
 # Test hook: NEWSWATCH_PAUSE_AT=queued|claimed|accepted|marked makes flush stop at that
-# step (printing "paused at STEP" on stderr) so a test can SIGKILL the process there.
+# step (printing "paused at STEP" on stderr) so a test can SIGKILL the process there;
+# STEP:email, STEP:apprise or STEP:webhook stops only on that kind of channel.
 PAUSE_ENV = "NEWSWATCH_PAUSE_AT"
 
 
-def _pause(step: str) -> None:
-    if os.environ.get(PAUSE_ENV) == step:
+def _pause(step: str, kind: str = "") -> None:
+    if os.environ.get(PAUSE_ENV) in (step, f"{step}:{kind}"):
         sys.stderr.write(f"paused at {step}\n")
         sys.stderr.flush()
         while True:
@@ -42,10 +44,10 @@ def _pause(step: str) -> None:
 
 @dataclass
 class FlushReport:
-    queued: int = 0  # emails rendered into the outbox by this flush
-    sent: int = 0  # emails accepted by the server (or written as .eml)
-    retrying: int = 0  # emails left pending after a transient failure
-    failed: int = 0  # emails refused permanently (5xx)
+    queued: int = 0  # messages rendered into the outbox by this flush (one per watch due)
+    sent: int = 0  # outbox rows accepted (server, receiver, or written as .eml)
+    retrying: int = 0  # rows left pending after a transient failure
+    failed: int = 0  # rows refused permanently (SMTP 5xx, HTTP 4xx)
     errors: list[str] = field(default_factory=list)
 
 
@@ -81,8 +83,8 @@ def _backoff(attempts: int) -> timedelta:
     return min(delay, BACKOFF_MAX)
 
 
-def _candidates(store, now: datetime) -> list[int]:
-    return [r["id"] for r in store.outbox_due(clock.to_iso(now))
+def _candidates(store, now: datetime) -> list[tuple[int, str]]:
+    return [(r["id"], r["channel"] or "email") for r in store.outbox_due(clock.to_iso(now))
             if r["state"] == "pending" or _claim_is_stale(r["claimed_by"], r["claimed_at"],
                                                          now)]
 
@@ -100,12 +102,15 @@ def _claim(store, outbox_id: int, now: datetime) -> dict | None:
                                                        now):
             return None
         if state == "sending":
-            log.warning("outbox %s (%s) was claimed by %s and never marked: sending it "
-                        "again with the same Message-ID", row["id"], row["message_id"],
-                        row["claimed_by"])
+            log.warning("outbox %s (%s, %s) was claimed by %s and never marked: sending it "
+                        "again with the same %s", row["id"], row["label"] or row["channel"],
+                        row["idem_key"] or row["message_id"], row["claimed_by"],
+                        "Message-ID" if row["channel"] == "email" else "idempotency key")
         store.claim_outbox(outbox_id, _claimer(), clock.to_iso(now))
     return {"id": row["id"], "message_id": row["message_id"], "watch": row["watch"],
             "recipients": json.loads(row["recipients"] or "[]"), "raw": row["raw"],
+            "subject": row["subject"], "channel": row["channel"],
+            "label": row["label"] or row["channel"], "idem_key": row["idem_key"],
             "attempts": row["attempts"] + 1}
 
 
@@ -126,38 +131,74 @@ def _mark(store, row: dict, result: mail.SendResult, now: datetime) -> str:
         return "failed"
 
 
+def _send_email(row: dict, mc) -> tuple[mail.SendResult, bool]:
+    """(result, connection-level): a connection-level failure stops the email channel for
+    this round (the rest would fail the same way)."""
+    if mc.smtp_host:
+        result = mail.send(row["raw"], mc.from_addr or "", row["recipients"], mc)
+    else:
+        try:
+            mail.write_eml(mc.outbox_dir, row["raw"], row["message_id"])
+            result = mail.SendResult(True)
+        except OSError as exc:
+            result = mail.SendResult(False, True, f"cannot write .eml: {exc}")
+    return result, result.transient and _connection_level(result)
+
+
+def _send_channel(row: dict, config) -> tuple[mail.SendResult, bool]:
+    """One apprise or webhook row. (result, receiver unreachable): an unreachable or
+    stalled receiver is not tried again this round for its other rows."""
+    from .. import __version__
+    from ..channels import post_webhook, send_apprise
+
+    target = config.target(row["channel"])
+    if target is None:
+        return mail.SendResult(False, False, f"channel {row['label']} ({row['channel']}) is "
+                                             "no longer in the config"), False
+    if target.kind == "webhook":
+        kw = {"timeout": target.timeout} if target.timeout else {}
+        got = post_webhook(target, row["raw"], row["idem_key"] or row["message_id"],
+                           user_agent=f"newswatch/{__version__}", **kw)
+    else:
+        got = send_apprise(target, row["subject"] or "", row["raw"].decode("utf-8"))
+    return (mail.SendResult(got.ok, got.transient, got.error),
+            not got.ok and got.transient and got.status is None)
+
+
 def deliver(store, config, now: datetime | None = None, report: FlushReport | None = None
             ) -> FlushReport:
-    """Send every outbox row that is due.  A connection-level failure stops this round (the
-    rest would fail the same way); they stay pending."""
+    """Send every outbox row that is due, each through its channel, email first. A row that
+    fails backs off alone; a channel whose server or receiver cannot be reached is left for
+    the next round (its rows stay pending) while the other channels go on."""
     report = report or FlushReport()
     now = now or clock.now()
     mc = config.mail
+    down: set[str] = set()
     with store.durable():
-        for outbox_id in _candidates(store, now):
+        due = _candidates(store, now)
+        for outbox_id, channel in sorted(due, key=lambda c: (c[1] != "email", c[0])):
+            if channel in down:
+                continue
             row = _claim(store, outbox_id, now)
             if row is None:
                 continue
-            _pause("claimed")
-            if mc.smtp_host:
-                result = mail.send(row["raw"], mc.from_addr or "", row["recipients"], mc)
+            kind = "email" if channel == "email" else channel.partition(":")[0]
+            _pause("claimed", kind)
+            if channel == "email":
+                result, unreachable = _send_email(row, mc)
             else:
-                try:
-                    mail.write_eml(mc.outbox_dir, row["raw"], row["message_id"])
-                    result = mail.SendResult(True)
-                except OSError as exc:
-                    result = mail.SendResult(False, True, f"cannot write .eml: {exc}")
+                result, unreachable = _send_channel(row, config)
             if result.ok:
-                _pause("accepted")
+                _pause("accepted", kind)
             outcome = _mark(store, row, result, now)
-            _pause("marked")
+            _pause("marked", kind)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if not result.ok:
-                report.errors.append(f"{row['watch']}: {result.error}")
-                log.warning("alert email for %r not sent (%s): %s", row["watch"], outcome,
-                            result.error)
-                if result.transient and _connection_level(result):
-                    break
+                report.errors.append(f"{row['watch']} via {row['label']}: {result.error}")
+                log.warning("alert for %r via %s not sent (%s): %s", row["watch"],
+                            row["label"], outcome, result.error)
+                if unreachable:
+                    down.add(channel)
     return report
 
 
@@ -176,7 +217,16 @@ def flush(store, config, *, now: datetime | None = None) -> FlushReport:
     return deliver(store, config, now, report)
 
 
-def retry_failed(store) -> int:
-    """Put failed emails back in the queue (`newswatch alerts retry`)."""
+def retry_failed(store, config=None, channel: str | None = None) -> int:
+    """Put failed messages back in the queue (`newswatch alerts retry [--channel]`);
+    `channel`: a channel key ("email", "webhook:...") or label, as `alerts list` shows."""
+    if channel is not None:
+        known = {"email"} | {v for r in store.outbox_channels() for v in (r["channel"],
+                                                                         r["label"]) if v}
+        if config is not None:
+            known |= {v for w in config.watches for t in w.targets for v in (t.key, t.label)}
+        if channel not in known:
+            raise UsageError(f"no channel {channel!r} (channels: "
+                             f"{', '.join(sorted(known))})")
     with store.durable(), store.write_transaction():
-        return store.requeue_failed(clock.now_iso())
+        return store.requeue_failed(clock.now_iso(), channel)

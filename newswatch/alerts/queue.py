@@ -1,6 +1,7 @@
-"""Pending alerts -> outbox emails: one email per watch that is due (immediate watches at
-once, digests on their schedule), its exact bytes and Message-ID fixed before sending.
-One transaction: either the email exists and its alerts point at it, or neither."""
+"""Pending alerts -> outbox messages: one message per watch that is due (immediate watches
+at once, digests on their schedule), one outbox row per channel, each row's exact bytes and
+the message id fixed before sending. One transaction: either every row of the message
+exists and its alerts point at it, or none."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Sequence
 
 from .. import clock, mail, storylines
 from ..watches import active_watches, known_watch_names
+from .messages import channel_rows
 
 
 def outlet_name(config, outlet_id: str) -> str:
@@ -33,20 +35,28 @@ def _story(store, config, meta: dict) -> mail.Story:
                       also_in=[outlet_name(config, o) for o in copies], id=meta["id"])
 
 
-def _queue_email(store, config, watch, alert_ids: Sequence[int], now: datetime) -> None:
-    """Render one email for `alert_ids` (possibly none: a "nothing new" digest) into the
-    outbox and point the alerts at it.  Caller holds the transaction."""
+def _queue_email(store, config, watch, alert_ids: Sequence[int], now: datetime,
+                 kind: str = "alert") -> None:
+    """Render one message for `alert_ids` (possibly none: a "nothing new" digest) into the
+    outbox, one row per channel (email when the watch has recipients, each notify and
+    webhook target), and point the alerts at it.  Caller holds the transaction."""
     metas = _stories(store, alert_ids)
-    limit = max(1, watch.max_stories)
+    limit = max(1, watch.max_stories)  # the flood guard, for every channel
     shown = [_story(store, config, meta) for meta in metas[:limit]]
+    more = max(0, len(metas) - limit)
     message_id = mail.make_message_id(config.mail.from_addr, now)
     shown = storylines.email_stories(store, config, watch, shown, message_id)  # threads
-    msg = mail.render_alert(watch, shown, config=config, message_id=message_id,
-                            more=max(0, len(metas) - limit), date=now)
-    store.enqueue_email(message_id=message_id, watch=watch.name,
-                        recipients=json.dumps(list(watch.to or config.mail.to)),
-                        subject=str(msg["Subject"]), raw=mail.message_bytes(msg),
-                        now=clock.to_iso(now), alert_ids=alert_ids)
+    rows = []
+    recipients = list(watch.to or config.mail.to)
+    if recipients:
+        msg = mail.render_alert(watch, shown, config=config, message_id=message_id,
+                                more=more, date=now)
+        rows.append({"channel": "email", "label": "email", "recipients": json.dumps(recipients),
+                     "subject": str(msg["Subject"]), "raw": mail.message_bytes(msg)})
+    if watch.targets:
+        rows += channel_rows(store, config, watch, shown, more, message_id, now, kind)
+    store.enqueue_message(message_id=message_id, watch=watch.name, now=clock.to_iso(now),
+                          alert_ids=alert_ids, rows=rows)
 
 
 def _digest_due(store, watch, tz: str, now: datetime) -> bool:
@@ -76,16 +86,18 @@ def queue(store, config, now: datetime | None = None) -> int:
                 # An explicit backfill is sent when asked, not at the next digest.
                 backfill = [r["id"] for r in pending if r["reason"] == "backfill"]
                 if backfill:
-                    _queue_email(store, config, watch, backfill, now)
+                    _queue_email(store, config, watch, backfill, now, "backfill")
                     emails += 1
                 if _digest_due(store, watch, config.timezone, now):
                     rest = [r["id"] for r in pending if r["reason"] != "backfill"]
                     if rest or watch.send_empty:
-                        _queue_email(store, config, watch, rest, now)
+                        _queue_email(store, config, watch, rest, now, "digest")
                         emails += 1
                     store.set_digest_sent(watch.name, clock.to_iso(now))
             elif pending:
-                _queue_email(store, config, watch, [r["id"] for r in pending], now)
+                ids = [r["id"] for r in pending]
+                kind = "backfill" if all(r["reason"] == "backfill" for r in pending) else "alert"
+                _queue_email(store, config, watch, ids, now, kind)
                 emails += 1
         store.skip_removed_watches(known_watch_names(config, store))
     return emails

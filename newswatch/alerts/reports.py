@@ -9,9 +9,13 @@ from .. import clock, mail
 
 
 def list_alerts(store, limit: int = 50) -> list[dict]:
-    """Recent alerts, newest first, with their story and delivery state."""
-    return [{**r, "title": mail.clean_text(r["title"]) or r["url"]}
-            for r in store.recent_alerts(limit)]
+    """Recent alerts, newest first, with their story, their reason (skipped ones too) and
+    `deliveries`: one {channel, label, state, attempts, last_error, sent, next_attempt} per
+    channel of the message that carried them (labels only: never a channel's URL)."""
+    rows = store.recent_alerts(limit)
+    deliveries = store.alert_deliveries([r["id"] for r in rows])
+    return [{**r, "title": mail.clean_text(r["title"]) or r["url"],
+             "deliveries": deliveries.get(r["id"], [])} for r in rows]
 
 
 def watch_test(store, query, limit: int = 20) -> list[dict]:
@@ -35,16 +39,20 @@ def status_counts(store) -> dict[str, int]:
 
 
 def status_problems(store) -> list[str]:
-    """One line per email that failed or is waiting for a retry, with the server's reply."""
+    """One line per outbox row (email or channel) that failed or is waiting for a retry,
+    with the server's or receiver's reply."""
     out = []
     for r in store.outbox_problems(clock.to_iso(clock.now() - timedelta(days=1))):
         watch, error = r["watch"], r["last_error"]
+        channel = r.get("channel") or "email"
+        what = "email" if channel == "email" else f"{r.get('label') or channel} message"
+        retry = ("`newswatch alerts retry`" if channel == "email" else
+                 f"`newswatch alerts retry --channel {channel}`")
         if r["state"] == "failed":
-            out.append(f"email for {watch!r} failed: {error} (`newswatch alerts retry` "
-                       "sends it again)")
+            out.append(f"{what} for {watch!r} failed: {error} ({retry} sends it again)")
         elif r["state"] == "sent":
-            out.append(f"email for {watch!r} sent, but {error}")
+            out.append(f"{what} for {watch!r} sent, but {error}")
         else:
-            out.append(f"email for {watch!r} not sent after {r['attempts']} attempt(s), next "
+            out.append(f"{what} for {watch!r} not sent after {r['attempts']} attempt(s), next "
                        f"{r['next_attempt']}: {error}")
     return out

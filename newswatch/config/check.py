@@ -279,6 +279,10 @@ class Checker:
             return self.urls(table, key, path)
         if kind == "selectors":
             return self.selectors(table, key, path)
+        if kind in ("notify", "webhooks"):
+            from .channels import read_targets
+
+            return read_targets(self, table, key, path, kind, default, describe)
         if kind == "table":
             return self.table(table, key, path)
         if kind == "tables":

@@ -76,6 +76,8 @@ KINDS = {
     "regex": "regular expression (RE2 syntax)",
     "selectors": "array of CSS selectors",
     "query": "query (see Queries)",
+    "notify": "array of apprise URLs",
+    "webhooks": "array of URLs or {url, secret, timeout} tables",
     "table": "table",
     "tables": "array of tables",
 }
@@ -128,6 +130,14 @@ FIELDS: tuple[Field, ...] = (
     Field("defaults", "recheck", "duration", "48h",
           "articles first seen within this window are fetched again when their feed entry "
           "changes"),
+
+    Field("defaults", "notify", "notify", [],
+          'apprise URLs every watch notifies (Slack, Teams, Telegram, ntfy, `json://`, ...); '
+          'write secrets as `${ENV_VAR}`, read from the environment'),
+    Field("defaults", "webhooks", "webhooks", [],
+          "native webhooks every watch posts to: `https://` URLs or "
+          '`{url = "...", secret = "${ENV_VAR}", timeout = 10}` tables (secret: HMAC-SHA256 '
+          "signing key; timeout: seconds per POST)"),
 
     Field("crawl", "workers", "integer", 0,
           "article-extraction processes; 0 means one per CPU core", minimum=0),
@@ -192,6 +202,10 @@ FIELDS: tuple[Field, ...] = (
           'story: every matching report alerts; thread: only a thread\'s first matching '
           'report alerts, its later reports are listed in the next email as more coverage',
           choices=ALERT_UNITS),
+    Field("watches", "notify", "notify", Inherit("defaults.notify"),
+          "apprise URLs this watch notifies; `[]`: none"),
+    Field("watches", "webhooks", "webhooks", Inherit("defaults.webhooks"),
+          "native webhooks this watch posts to; `[]`: none"),
 )
 
 BY_KEY: dict[tuple[str, str], Field] = {(f.section, f.name): f for f in FIELDS}

@@ -89,8 +89,10 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     mail_table = top("mail")
     outlets_raw = top("outlets")
     watches_raw = top("watches")
-    mail = _mail(check, mail_table, folder, bool(watches_raw), "mail" in data)
-    defaults = _defaults(check, top("defaults"), timezone)
+    defaults_table = top("defaults")
+    mail = _mail(check, mail_table, folder, _emails(watches_raw, mail_table, defaults_table),
+                 "mail" in data)
+    defaults = _defaults(check, defaults_table, timezone)
     crawl = _crawl(check, top("crawl"))
     threads = _threads(check, top("threads"))
     web = _web(check, top("web"))
@@ -123,6 +125,17 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     return Config(path=path, database=_resolve(folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
                   outlets=tuple(outlets), watches=tuple(watches), threads=threads, web=web)
+
+
+def _emails(watches: list, mail: dict, defaults: dict) -> bool:
+    """Whether some watch sends email (then [mail] needs `from`): one with recipients, or
+    one with no other channel (it will be told it needs recipients)."""
+    def channels(w) -> bool:
+        return any(w.get(k, defaults.get(k)) for k in ("notify", "webhooks")
+                   if isinstance(w, dict))
+
+    return any(not isinstance(w, dict) or w.get("to") or mail.get("to") or not channels(w)
+               for w in watches)
 
 
 def _mail(check: Checker, t: dict, folder: Path, has_watches: bool,
@@ -158,7 +171,8 @@ def _defaults(check: Checker, t: dict, timezone: str) -> Defaults:
     read = Section(check, "defaults", t, ("defaults",), timezone=timezone)
     defaults = Defaults(schedule=read("schedule"), alert_max_age=read("alert_max_age"),
                         max_stories=read("max_stories"), obey_robots=read("obey_robots"),
-                        recheck=read("recheck"))
+                        recheck=read("recheck"), notify=read("notify"),
+                        webhooks=read("webhooks"))
     read.done()
     return defaults
 
@@ -209,7 +223,8 @@ def _watch(check: Checker, t: dict, p: tuple, defaults: Defaults, mail: MailConf
            outlet_ids: dict[str, int], timezone: str) -> Watch:
     read = Section(check, "watches", t, p, timezone=timezone, inherited={
         "mail.to": mail.to, "defaults.alert_max_age": defaults.alert_max_age,
-        "defaults.max_stories": defaults.max_stories})
+        "defaults.max_stories": defaults.max_stories, "defaults.notify": defaults.notify,
+        "defaults.webhooks": defaults.webhooks})
     name = read("name", where="[[watches]]")
     if not name.strip():
         raise check.error("watch 'name' must not be empty", p + ("name",))
@@ -222,8 +237,10 @@ def _watch(check: Checker, t: dict, p: tuple, defaults: Defaults, mail: MailConf
         raise check.error(f"watch '{name}': bad query: {exc}", p + ("query",)) from None
 
     to = read("to") or mail.to  # an empty list also means mail.to
-    if not to:
-        raise check.error(f"watch '{name}' has no recipients: set 'to' here or in [mail]", p)
+    notify, webhooks = read("notify"), read("webhooks")
+    if not (to or notify or webhooks):
+        raise check.error(f"watch '{name}' has no recipients: set 'to' here or in [mail] "
+                          "(or 'notify' / 'webhooks')", p)
 
     outlets = read("outlets", default=()) or None
     for i, outlet_id in enumerate(outlets or ()):
@@ -246,6 +263,6 @@ def _watch(check: Checker, t: dict, p: tuple, defaults: Defaults, mail: MailConf
     watch = Watch(name=name, query=query, compiled=compiled, to=to, outlets=outlets, mode=mode,
                   digest=digest, send_empty=read("send_empty"),
                   alert_max_age=read("alert_max_age"), max_stories=read("max_stories"),
-                  alert=read("alert"))
+                  alert=read("alert"), notify=notify, webhooks=webhooks)
     read.done()
     return watch

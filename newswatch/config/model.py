@@ -50,6 +50,8 @@ class Defaults:
     max_stories: int
     obey_robots: bool
     recheck: timedelta
+    notify: tuple[Any, ...] = ()  # newswatch.channels.Target (apprise)
+    webhooks: tuple[Any, ...] = ()  # newswatch.channels.Target (webhook)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,13 @@ class Watch:
     alert_max_age: timedelta = timedelta(days=2)
     max_stories: int = 50
     alert: str = "story"  # story | thread
+    notify: tuple[Any, ...] = ()  # newswatch.channels.Target (apprise)
+    webhooks: tuple[Any, ...] = ()  # newswatch.channels.Target (webhook)
+
+    @property
+    def targets(self) -> tuple[Any, ...]:
+        """Every channel besides email, in config order."""
+        return (*self.notify, *self.webhooks)
 
 
 @dataclass(frozen=True)
@@ -135,4 +144,12 @@ class Config:
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)
+
+    def target(self, key: str) -> Any:
+        """The configured channel (newswatch.channels.Target) with this key, or None."""
+        for t in (*self.defaults.notify, *self.defaults.webhooks,
+                  *(t for w in self.watches for t in w.targets)):
+            if t.key == key:
+                return t
+        return None
 

@@ -225,3 +225,22 @@ def m006_web_watches(db: sqlite_utils.Database) -> None:
         " paused INTEGER NOT NULL DEFAULT 0,"
         " created TEXT NOT NULL,"
         " updated TEXT NOT NULL)")
+
+
+@migrations()
+def m007_outbox_channels(db: sqlite_utils.Database) -> None:
+    # One outbox row per message and channel: 'email', or a channel key ("apprise:<hash>",
+    # "webhook:<hash>", newswatch.channels.Target.key) with its safe label. `raw` holds what
+    # that channel is sent: the email's bytes, the webhook's signed JSON body, the Markdown
+    # message (its title in `subject`). The channel's URL is not stored: it is looked up in
+    # the config by key at send time, so the database holds no URL and no secret.
+    db["outbox"].add_column("channel", str, not_null_default="email")
+    db["outbox"].add_column("label", str)
+    # Idempotency key: message id + channel, unique; a repeat after a crash carries it.
+    db["outbox"].add_column("idem_key", str)
+    db.execute("UPDATE outbox SET idem_key = trim(message_id, '<>') || '/email', "
+               "label = 'email' WHERE idem_key IS NULL")
+    db.execute("DROP INDEX IF EXISTS idx_outbox_message_id")
+    db.execute("CREATE UNIQUE INDEX idx_outbox_message_channel ON outbox(message_id, channel)")
+    db.execute("CREATE UNIQUE INDEX idx_outbox_idem_key ON outbox(idem_key)")
+    db["outbox"].create_index(["message_id"])
