@@ -258,10 +258,13 @@ def prune(store: Store) -> None:
 
     from . import dedup, templates
 
+    from spiders.failures import FORGET_AFTER
+
     cutoff = clock.now() - timedelta(days=DEDUP_WINDOW_DAYS)
     with store.transaction():
         dedup.prune(store, cutoff)
         templates.prune(store, clock.to_iso(cutoff))
+        store.prune_url_failures(clock.to_iso(clock.now() - FORGET_AFTER))
 
 
 def select_outlets(config: Config, outlet_ids: list[str] | None) -> list[Outlet]:

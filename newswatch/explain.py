@@ -24,6 +24,9 @@ def explain(store, config, url: str) -> list[str]:
     fetch = store.explain_fetch(list(dict.fromkeys(
         (url, canonical) + ((row["url"], row["fetched_url"]) if row else ()))))
     lines.append(_fetch_line(fetch))
+    failure = store.url_failure(canonical) or (row and store.url_failure(row["url"]))
+    if failure:
+        lines.append(_backoff_line(failure))
     if row is None:
         lines.append("stored:     no; " + _why_not_stored(config, canonical))
         return lines
@@ -76,6 +79,19 @@ def _fetch_line(fetch: dict | None) -> str:
     if fetch["error"]:
         line += f": {fetch['error']}"
     return line
+
+
+def _backoff_line(failure: dict) -> str:
+    from . import clock
+
+    times = "once" if failure["failures"] == 1 else f"{failure['failures']} times in a row"
+    why = f"failed {times} ({failure['kind']}: {failure['reason']})"
+    if failure["retry_after"] <= clock.now_iso():
+        return f"backoff:    {why}; tried again next pass"
+    until = f"not fetched again until {failure['retry_after']}"
+    if failure["kind"] == "permanent":
+        until += " or until its feed entry changes"
+    return f"backoff:    {why}; {until}"
 
 
 def _duplicate_line(store, row: dict) -> str:

@@ -6,16 +6,21 @@ Discovery (feeds, sitemaps, listing pages) is parsed by the pure functions in
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import http_content_type_encoding
 
 from newswatch import clock
 from newswatch.feeds import extract_links, parse_feed, parse_sitemap
 from newswatch.urls import canonical_url, same_site
+
+from .failures import PERMANENT, FailureBook, classify, entry_key
 
 if TYPE_CHECKING:
     from newswatch.config import Outlet
@@ -39,6 +44,26 @@ class OutletSpider(scrapy.Spider):
         self.stats_ = ctx.start_run(outlet)
         self._queued: set[str] = set()  # requested in this pass
         self._seen: set[str] = set()  # discovered in this pass
+        self.failures = FailureBook(ctx, outlet.id)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
+
+    def _on_idle(self) -> None:
+        """Discovery is done: retry the failed URLs whose backoff is over that it did not
+        list (its feed may answer 304, or no longer carry them)."""
+        due = [r for r in self.failures.due() if r["url"] not in self._queued]
+        if not due:
+            return
+        for row in due:
+            self._queued.add(row["url"])
+            hints = json.loads(row["hints"]) if row["hints"] else {"source": "retry"}
+            self.crawler.engine.crawl(self._fetch_request(
+                row["fetch_url"] or row["url"], row["url"], hints, row["entry"]))
+        raise DontCloseSpider
 
     async def start(self):
         # The run's clock starts when the engine asks for requests: Scrapy's component
@@ -104,12 +129,25 @@ class OutletSpider(scrapy.Spider):
         # listing the same URL later in the pass may still carry that signal.
         if self.ctx.articles.is_known(canonical) and not self.ctx.recheck_due(canonical, updated):
             return
+        entry = entry_key(title, updated)
+        if self.failures.holds(canonical, entry):
+            return  # failed before and backing off (spiders/failures.py)
         self._queued.add(canonical)
-        yield scrapy.Request(
+        yield self._fetch_request(
+            url, canonical, {"source": source, "title": title, "published": published}, entry)
+
+    def _fetch_request(self, url: str, canonical: str, hints: dict,
+                       entry: str | None) -> scrapy.Request:
+        return scrapy.Request(
             url, callback=self.parse_article, errback=self.on_error,
-            meta={"nw_kind": "article", "nw_canonical": canonical},
-            cb_kwargs={"hints": {"source": source, "title": title, "published": published}},
+            meta={"nw_kind": "article", "nw_canonical": canonical, "nw_entry": entry},
+            cb_kwargs={"hints": hints},
         )
+
+    def article_failed(self, meta: dict, kind: str, reason: str, url: str, hints: dict) -> None:
+        """An article page failed: remembered, so that it backs off (spiders/failures.py)."""
+        self.failures.failed(meta["nw_canonical"], kind, reason, fetch_url=url,
+                             entry=meta.get("nw_entry"), hints=hints)
 
     # -- articles --------------------------------------------------------------------
 
@@ -119,6 +157,8 @@ class OutletSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.ctx.articles.record_fetch(canonical, self.outlet.id, response.status,
                                         error="not a text/html response")
+            self.article_failed(response.meta, PERMANENT, "not a text/html response",
+                                response.request.url, hints)
             return
         yield {
             "outlet": self.outlet.id,
@@ -135,6 +175,8 @@ class OutletSpider(scrapy.Spider):
             "feed_published": hints.get("published") if hints.get("source") == "feed" else None,
             "sitemap_published": hints.get("published") if hints.get("source") == "sitemap" else None,
             "sitemap_title": hints.get("title") if hints.get("source") == "sitemap" else None,
+            "nw_meta": {"nw_canonical": canonical, "nw_entry": response.meta.get("nw_entry"),
+                        "url": response.request.url, "hints": hints},
         }
 
     def on_error(self, failure):
@@ -145,6 +187,8 @@ class OutletSpider(scrapy.Spider):
             status = getattr(getattr(failure.value, "response", None), "status", None)
             self.ctx.articles.record_fetch(request.meta["nw_canonical"], self.outlet.id, status,
                                         error=message)
+            self.article_failed(request.meta, classify(failure.value), message, request.url,
+                                request.cb_kwargs.get("hints") or {})
         self.logger.warning("fetch failed: %s", message)
 
     def closed(self, reason: str) -> None:

@@ -22,6 +22,7 @@ def status_data(db, config) -> dict:
     now = clock.now()
     daemon = (scheduler.read_state(config) or {}).get("outlets", {})
     day_ago = clock.to_iso(now - timedelta(days=1))
+    backed_off = db.backed_off_counts(clock.to_iso(now))
     outlets = []
     for outlet in config.outlets:
         last = store.last_run(db, outlet.id)
@@ -40,6 +41,8 @@ def status_data(db, config) -> dict:
             "backoff_until": state.get("backoff_until"),
             "articles": counts["total"], "articles_24h": counts["since"],
             "error_streak": store.error_streak(db, outlet.id),
+            # article URLs left alone after failing (spiders/failures.py)
+            "backed_off": backed_off.get(outlet.id, 0),
         })
     return {"outlets": outlets, "alerts": status_counts(db),
             "mail_problems": status_problems(db)}
@@ -64,6 +67,11 @@ def status(state: State, as_json: bool) -> int:
         click.echo(f"{o['id']:14} {(o['last_pass'] or 'never')[:19]:20} "
                    f"{(o['last_status'] or '-'):12} {(o['next_pass'] or '-')[:19]:20} "
                    f"{o['articles']:>8} {o['articles_24h']:>5} {o['error_streak']:>6}")
+    for o in data["outlets"]:
+        if o["backed_off"]:
+            click.echo(f"backoff: {o['id']}: {o['backed_off']} article URL"
+                       f"{'s' if o['backed_off'] != 1 else ''} failed and wait before the "
+                       "next try (`newswatch explain URL` says why and until when)")
     for warning in data["health"]:
         click.echo(f"warning: {warning['outlet']}: {warning['message']}")
     counts = data["alerts"]

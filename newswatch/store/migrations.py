@@ -187,3 +187,18 @@ def m004_fts_on_text_updates(db: sqlite_utils.Database) -> None:
         "VALUES('delete', old.rowid, old.\"title\", old.\"text\");\n"
         '  INSERT INTO "articles_fts" (rowid, "title", "text") '
         'VALUES (new.rowid, new."title", new."text");\nEND')
+
+
+@migrations()
+def m010_url_failures(db: sqlite_utils.Database) -> None:
+    # Per-URL failure record of article pages, so a page that stalls, 404s or is too large
+    # is not fetched again every pass (backed off until `retry_after`; a permanent failure
+    # also ends when its feed entry changes: `entry`). `hints` (JSON) keeps what the feed
+    # said about the page, for a retry scheduled from this table.
+    db["url_failures"].create(
+        {"url": str, "outlet": str, "kind": str, "reason": str, "failures": int,
+         "first_failed": str, "last_failed": str, "retry_after": str, "entry": str,
+         "fetch_url": str, "hints": str},
+        pk="url",
+    )
+    db["url_failures"].create_index(["outlet", "retry_after"])
