@@ -52,13 +52,24 @@ class RunStats:
     duplicates: int = 0
     errors: int = 0
     error_messages: list[str] = field(default_factory=list)
+    # Distinct causes of failed discovery requests (feeds, sitemaps, listing pages), without
+    # their URLs: what an outlet that could not be fetched at all is reported with.
+    causes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     finished: bool = False
+    status: str | None = None  # ok | error | interrupted, once finished
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, cause: str | None = None) -> None:
         self.errors += 1
         if len(self.error_messages) < 20:
             self.error_messages.append(message)
+        if cause and cause not in self.causes and len(self.causes) < 5:
+            self.causes.append(cause)
+
+    @property
+    def cause(self) -> str:
+        """Why nothing of this outlet could be fetched (for a run whose status is error)."""
+        return "; ".join(self.causes) or "; ".join(self.error_messages[:3])
 
 
 @dataclass
@@ -117,25 +128,32 @@ class PassContext:
         if self.fatal is not None:
             return  # the database cannot be written; the next pass marks it interrupted
         stats.finished = True
+        stats.status = status
         ms = int((time.monotonic() - stats.started) * 1000)
+        if not message:
+            message = stats.cause if status == "error" else "; ".join(stats.error_messages[:5])
         row = {
             "finished": clock.now_iso(), "status": status, "pages": stats.pages,
             "new_articles": stats.new, "duplicates": stats.duplicates,
             "errors": stats.errors, "ms": ms,
-            "message": message or "; ".join(stats.error_messages[:5]),
+            "message": message,
             "found": stats.found,  # health: discovery finding no links
         }
         if not self.writes.write(self.store.finish_run, stats.run_id, stats.outlet, row,
                                  clock.now_iso()):
             return
-        log.info("pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
-                 "errors=%d ms=%d", stats.outlet, status, stats.found, stats.new,
-                 stats.updated, stats.duplicates, stats.errors, ms,
+        # One line per outlet; one that could not be fetched at all says why, as a warning.
+        log.log(logging.WARNING if status == "error" else logging.INFO,
+                "pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
+                "errors=%d ms=%d%s", stats.outlet, status, stats.found, stats.new,
+                stats.updated, stats.duplicates, stats.errors, ms,
+                f": {message}" if status == "error" else "",
                  extra={"nw_pass": {"outlet": stats.outlet, "status": status,
                                     "found": stats.found, "new": stats.new,
                                     "updated": stats.updated,
                                     "duplicates": stats.duplicates,
-                                    "errors": stats.errors, "ms": ms}})
+                                    "errors": stats.errors, "ms": ms,
+                                    **({"cause": message} if status == "error" else {})}})
 
     def finish_unfinished(self, message: str) -> None:
         for stats in self.stats.values():
@@ -216,6 +234,11 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
         # chatter stays at WARNING unless --verbose.
         for name in ("scrapy", "twisted", "filelock", "py.warnings"):
             logging.getLogger(name).setLevel(logging.WARNING)
+        # Every download failure is reported by the spider (one line per outlet or
+        # article, with its cause): Scrapy's own ERRORs for them ("Gave up retrying",
+        # tracebacks) would repeat it.
+        logging.getLogger("scrapy.downloadermiddlewares").setLevel(logging.CRITICAL)
+        logging.getLogger("scrapy.core.downloader").setLevel(logging.CRITICAL)
     for outlet in outlets:
         # Per-outlet settings ride on a subclass: Scrapy reads them per crawler.
         spidercls = type(f"OutletSpider_{outlet.id}", (OutletSpider,), {

@@ -28,7 +28,7 @@ def explain(store, config, url: str) -> list[str]:
     if failure:
         lines.append(_backoff_line(failure))
     if row is None:
-        lines.append("stored:     no; " + _why_not_stored(config, canonical))
+        lines.append("stored:     no; " + _why_not_stored(store, config, canonical))
         return lines
     aid, outlet, matched = row["id"], row["outlet"], row["matched"]
     lines.append(f"stored:     article {aid} of {outlet_name(config, outlet)} ({outlet}), "
@@ -105,8 +105,10 @@ def _duplicate_line(store, row: dict) -> str:
                                if copies else "")
 
 
-def _why_not_stored(config, url: str) -> str:
+def _why_not_stored(store, config, url: str) -> str:
     from urllib.parse import urlsplit
+
+    from .store import status as runs
 
     from .urls import same_site
 
@@ -121,6 +123,9 @@ def _why_not_stored(config, url: str) -> str:
         except Exception:  # noqa: BLE001
             ok = True
         notes.append(f"{o.id}: {'matches' if ok else 'does not match'} article_urls")
-        if ok:
+        last = runs.last_run(store, o.id)
+        if last and last["status"] == "error":
+            notes[-1] += f"; its last pass fetched nothing: {last['message']}"
+        elif ok:
             notes[-1] += " (not found in its feeds, sitemaps or pages yet?)"
     return "; ".join(notes)

@@ -21,6 +21,7 @@ from newswatch.feeds import extract_links, parse_feed, parse_sitemap
 from newswatch.urls import canonical_url, same_site
 
 from .failures import PERMANENT, FailureBook, classify, entry_key
+from .robots import cause
 
 if TYPE_CHECKING:
     from newswatch.config import Outlet
@@ -182,14 +183,19 @@ class OutletSpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         message = f"{request.url}: {failure.getErrorMessage() or failure.type.__name__}"
+        if request.meta.get("nw_kind") != "article":
+            # Discovery failing: summed up with its cause in the outlet's one pass line
+            # (an outlet whose robots.txt is unreachable fails every request alike).
+            self.stats_.error(message, cause(failure.value))
+            self.logger.debug("fetch failed: %s", message)
+            return
         self.stats_.error(message)
-        if request.meta.get("nw_kind") == "article":
-            status = getattr(getattr(failure.value, "response", None), "status", None)
-            self.ctx.articles.record_fetch(request.meta["nw_canonical"], self.outlet.id, status,
-                                        error=message)
-            self.article_failed(request.meta, classify(failure.value), message, request.url,
-                                request.cb_kwargs.get("hints") or {})
-        self.logger.warning("fetch failed: %s", message)
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        self.ctx.articles.record_fetch(request.meta["nw_canonical"], self.outlet.id, status,
+                                       error=message)
+        self.article_failed(request.meta, classify(failure.value), message, request.url,
+                            request.cb_kwargs.get("hints") or {})
+        self.logger.info("fetch failed: %s", message)
 
     def closed(self, reason: str) -> None:
         self.ctx.articles.flush(self.outlet.id)

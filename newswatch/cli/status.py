@@ -68,6 +68,9 @@ def status(state: State, as_json: bool) -> int:
                    f"{(o['last_status'] or '-'):12} {(o['next_pass'] or '-')[:19]:20} "
                    f"{o['articles']:>8} {o['articles_24h']:>5} {o['error_streak']:>6}")
     for o in data["outlets"]:
+        if o["last_status"] == "error":
+            click.echo(f"error: {o['id']}: its last pass fetched nothing: "
+                       f"{o['last_result']['message']}")
         if o["backed_off"]:
             click.echo(f"backoff: {o['id']}: {o['backed_off']} article URL"
                        f"{'s' if o['backed_off'] != 1 else ''} failed and wait before the "
