@@ -1,0 +1,103 @@
+"""What a cron user and an operator see (issue 17, items 6, 7, 8, 10, 11): exit codes,
+one line per problem with its real cause, database paths, health after unchanged passes,
+and the smaller things search and explain say. Real CLI processes, real servers on
+127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_newswatch, write_config
+from smtp import free_port
+
+
+def nw(*args: str, config: Path, env: dict | None = None):
+    return run_newswatch(*args, config=config, env={
+        **(env or {}),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
+
+
+def refused_config(tmp_path: Path, outlets: int = 2) -> Path:
+    """Outlets on ports where nothing listens: robots.txt (and everything) is refused."""
+    text = 'database = "newswatch.db"\n[crawl]\nworkers = 1\n'
+    for i in range(outlets):
+        text += textwrap.dedent(f"""
+            [[outlets]]
+            id = "closed{i}"
+            feeds = ["http://127.0.0.1:{free_port()}/feed.xml"]
+            pages = ["http://127.0.0.1:{free_port()}/news/"]
+            article_urls = '/a/'
+            allow_private = true
+            """)
+    path = tmp_path / "newswatch.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ 6. exit codes
+
+
+@pytest.mark.slow
+def test_a_quiet_pass_that_went_well_prints_nothing(tmp_path, site, smtp):
+    config = write_config(tmp_path, site, smtp=smtp)
+    result = nw("crawl", "--quiet", config=config)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert smtp.messages  # the alerts did go out
+
+
+@pytest.mark.slow
+def test_alerts_that_cannot_be_delivered_exit_4(tmp_path, site, smtp):
+    smtp.handler.refuse["desk@example.org"] = "550 5.1.1 no such mailbox"
+    config = write_config(tmp_path, site, smtp=smtp)
+    result = nw("crawl", "--quiet", config=config)
+    assert result.returncode == 4, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("mail error: ")
+    assert lines[:-1] and all(line.startswith("email for ") and "550" in line
+                              for line in lines[:-1]), lines
+
+
+# ---------------------------------------------------- 6 and 7. no outlet, real cause
+
+
+@pytest.mark.slow
+def test_no_outlet_fetched_exits_6_with_one_line_per_outlet_and_its_cause(tmp_path):
+    config = refused_config(tmp_path)
+    result = nw("crawl", config=config)
+    assert result.returncode == 6, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, lines  # one per outlet, then the error
+    for i in (0, 1):
+        assert [line for line in lines if f"outlet=closed{i} " in line and
+                line.endswith("robots.txt unreachable: connection refused")]
+    assert lines[-1] == "crawl error: no outlet could be fetched (2 tried)"
+
+    db = sqlite3.connect(tmp_path / "newswatch.db")
+    messages = {m for (m,) in db.execute("SELECT message FROM runs")}
+    db.close()
+    assert messages == {"robots.txt unreachable: connection refused"}
+
+    status = nw("status", config=config).stdout
+    assert "closed0: its last pass fetched nothing: robots.txt unreachable: connection " \
+           "refused" in status
+    feed = json.loads(nw("status", "--json", config=config).stdout)["outlets"][0]
+    assert feed["last_result"]["message"] == "robots.txt unreachable: connection refused"
+    url = config.read_text().split('feeds = ["')[1].split("/feed.xml")[0] + "/a/story"
+    explain = nw("explain", url, config=config).stdout
+    assert "its last pass fetched nothing: robots.txt unreachable: connection refused" \
+        in explain
+
+    quiet = nw("crawl", "--quiet", config=config)
+    assert quiet.returncode == 6 and quiet.stdout == ""
+    assert quiet.stderr.splitlines() == [
+        "closed0: no page could be fetched: robots.txt unreachable: connection refused",
+        "closed1: no page could be fetched: robots.txt unreachable: connection refused",
+        "crawl error: no outlet could be fetched (2 tried)"]
