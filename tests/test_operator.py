@@ -101,3 +101,30 @@ def test_no_outlet_fetched_exits_6_with_one_line_per_outlet_and_its_cause(tmp_pa
         "closed0: no page could be fetched: robots.txt unreachable: connection refused",
         "closed1: no page could be fetched: robots.txt unreachable: connection refused",
         "crawl error: no outlet could be fetched (2 tried)"]
+
+
+# ------------------------------------------------------------ 8. database paths
+
+
+@pytest.mark.parametrize("command", [["crawl"], ["status"], ["check"], ["search", "x"]])
+def test_a_missing_database_folder_is_one_line_and_exit_3_everywhere(tmp_path, command):
+    config = refused_config(tmp_path, outlets=1)
+    config.write_text(config.read_text().replace('"newswatch.db"', '"gone/newswatch.db"'))
+    result = nw(*command, config=config)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines() == [
+        f"database error: {tmp_path}/gone/newswatch.db: the folder {tmp_path}/gone does not "
+        "exist (create it, or set `database` in the config to a path in an existing folder)"]
+    assert result.stdout == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to a read-only folder")
+def test_a_read_only_database_folder_is_one_line_and_exit_3(tmp_path):
+    config = refused_config(tmp_path, outlets=1)
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    config.write_text(config.read_text().replace('"newswatch.db"', '"ro/newswatch.db"'))
+    for command in (["crawl"], ["check"]):
+        result = nw(*command, config=config)
+        assert result.returncode == 3 and len(result.stderr.splitlines()) == 1, result.stderr
+        assert "is not writable" in result.stderr

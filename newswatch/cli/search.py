@@ -41,9 +41,11 @@ def search(state: State, query: str, limit: int, outlet: str | None, as_json: bo
     """Search stored articles for QUERY, best matches first.
 
     Prints date, outlet, title, URL and a snippet per article."""
+    from ..locks import check_database_path
     from ..query import compile_query
     from ..query import search as run_search
 
+    check_database_path(state.config.database)
     rows = run_search(state.db, compile_query(query), limit=limit, outlet=outlet)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

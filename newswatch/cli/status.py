@@ -55,7 +55,9 @@ def status(state: State, as_json: bool) -> int:
     """Per outlet: last pass and its result, next pass, articles in total and in the last
     24 h, error streak; pending and failed alerts; health warnings."""
     from ..health import outlet_health
+    from ..locks import check_database_path
 
+    check_database_path(state.config.database)  # one clear line, as `crawl` and `check`
     data = status_data(state.db, state.config)
     data["health"] = outlet_health(state.db, state.config)
     if as_json:
@@ -87,9 +89,13 @@ def status(state: State, as_json: bool) -> int:
 @click.command(short_help="Validate the config and exit.")
 @pass_state
 def check(state: State) -> int:
-    """Validate the config and exit: 0 if it loads, else `config error: FILE:LINE: ...`
-    and exit 2."""
+    """Validate the config and exit: 0 if it loads and its database folder exists and is
+    writable, else `config error: FILE:LINE: ...` and exit 2, or `database error: ...`
+    and exit 3."""
+    from ..locks import check_database_path
+
     config = state.config
+    check_database_path(config.database)
     click.echo(f"config ok: {config.path}: {len(config.outlets)} outlets, "
                f"{len(config.watches)} watches")
     return 0
