@@ -46,6 +46,7 @@ class RunStats:
     outlet: str
     run_id: int | None = None
     found: int = 0  # article links discovered (after scope and pattern)
+    unchanged: int = 0  # discovery responses answered 304 Not Modified
     pages: int = 0  # responses received (feeds, sitemaps, listings, articles)
     new: int = 0
     updated: int = 0
@@ -137,7 +138,9 @@ class PassContext:
             "new_articles": stats.new, "duplicates": stats.duplicates,
             "errors": stats.errors, "ms": ms,
             "message": message,
-            "found": stats.found,  # health: discovery finding no links
+            # health: discovery finding no links. A 304 says the links are still there,
+            # unchanged, so a pass that found nothing else records "unknown" (NULL), not 0.
+            "found": None if stats.found == 0 and stats.unchanged else stats.found,
         }
         if not self.writes.write(self.store.finish_run, stats.run_id, stats.outlet, row,
                                  clock.now_iso()):

@@ -86,15 +86,20 @@ class OutletSpider(scrapy.Spider):
 
     # -- discovery -------------------------------------------------------------------
 
-    def parse_feed(self, response: Response):
+    def _count_discovery(self, response: Response) -> None:
         self.stats_.pages += 1
+        if response.meta.get("nw_not_modified"):
+            self.stats_.unchanged += 1  # evidence of health (newswatch.health)
+
+    def parse_feed(self, response: Response):
+        self._count_discovery(response)
         for entry in parse_feed(response.body, response.url):
             yield from self._article_request(
                 entry.url, source="feed", title=entry.title, published=entry.published,
                 updated=entry.updated or entry.published)
 
     def parse_sitemap(self, response: Response):
-        self.stats_.pages += 1
+        self._count_discovery(response)
         sitemap = parse_sitemap(response.body, response.url)
         depth = response.meta.get("nw_depth", 0)
         if depth < MAX_SITEMAP_DEPTH:
@@ -107,7 +112,7 @@ class OutletSpider(scrapy.Spider):
                 published=entry.news_published, updated=entry.lastmod)
 
     def parse_page(self, response: Response):
-        self.stats_.pages += 1
+        self._count_discovery(response)
         if not isinstance(response, TextResponse):
             return
         for url in extract_links(response.body, response.url):

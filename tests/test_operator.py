@@ -128,3 +128,18 @@ def test_a_read_only_database_folder_is_one_line_and_exit_3(tmp_path):
         result = nw(*command, config=config)
         assert result.returncode == 3 and len(result.stderr.splitlines()) == 1, result.stderr
         assert "is not writable" in result.stderr
+
+
+# --------------------------------------------------- 10. health after unchanged passes
+
+
+@pytest.mark.slow
+def test_unchanged_passes_answered_304_raise_no_discovery_warning(tmp_path, site):
+    config = write_config(tmp_path, site)
+    for _ in range(4):  # the first pass finds the links, then three 304 passes
+        assert nw("crawl", "--no-mail", config=config).returncode == 0
+    db = sqlite3.connect(tmp_path / "newswatch.db")
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 4 * len(site.urls)
+    db.close()
+    health = json.loads(nw("status", "--json", config=config).stdout)["health"]
+    assert not [w for w in health if "discovery" in w["message"]], health
