@@ -75,7 +75,9 @@ def _fetch_line(fetch: dict | None) -> str:
         return "fetched:    never (no fetch of this URL is recorded)"
     status = f"HTTP {fetch['status']}" if fetch["status"] is not None else "no response"
     line = f"fetched:    {fetch['fetched']} ({status}"
-    line += f", {fetch['length']} bytes)" if fetch["length"] is not None else ")"
+    # `length` is the stored text's, in characters (not the page's bytes)
+    line += (f", {fetch['length']} characters of text)" if fetch["length"] is not None
+             else ")")
     if fetch["error"]:
         line += f": {fetch['error']}"
     return line

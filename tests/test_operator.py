@@ -143,3 +143,74 @@ def test_unchanged_passes_answered_304_raise_no_discovery_warning(tmp_path, site
     db.close()
     health = json.loads(nw("status", "--json", config=config).stdout)["health"]
     assert not [w for w in health if "discovery" in w["message"]], health
+
+
+# ------------------------------------------------------------------- 11. smaller
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """A stored story and its syndicated copy, which carries a headline of its own."""
+    from newswatch.store import open_db
+
+    config = refused_config(tmp_path, outlets=2)
+    store = open_db(tmp_path / "newswatch.db")
+    now = "2026-11-24T10:00:00+00:00"
+    common = {"first_seen": now, "last_seen": now, "matched": 1, "changes": 0,
+              "status": 200, "text": "The harbour board voted to dredge the channel."}
+    original = store.insert_article({**common, "url": "http://one.test/a/1",
+                                     "outlet": "closed0", "title": "Harbour to be dredged"})
+    store.insert_article({**common, "url": "http://two.test/a/9", "outlet": "closed1",
+                          "title": "Zanzibar-bound freighters get a deeper channel",
+                          "duplicate_of": original})
+    store.record_fetch({"url": "http://one.test/a/1", "outlet": "closed0", "fetched": now,
+                        "status": 200, "error": None, "article_id": original, "length": 47})
+    store.close()
+    return config
+
+
+def test_search_finds_a_copys_own_headline_and_groups_copies(archive):
+    result = nw("search", "Zanzibar", config=archive)
+    assert result.returncode == 0, result.stderr
+    assert "Zanzibar-bound freighters" in result.stdout
+    assert "copy of closed0: http://one.test/a/1" in result.stdout
+    grouped = json.loads(nw("search", "channel", "--json", config=archive).stdout)
+    assert [r["title"] for r in grouped] == ["Harbour to be dredged"]
+    assert [c["title"] for c in grouped[0]["copies"]] == [
+        "Zanzibar-bound freighters get a deeper channel"]
+    text = nw("search", "channel", config=archive).stdout
+    assert "also, as a copy:" in text and text.rstrip().endswith("1 result and 1 copy")
+
+
+@pytest.mark.parametrize("args,says", [(["--limit", "0"], "--limit"),
+                                       (["--outlet", "nosuch"], "unknown outlet nosuch")])
+def test_search_refuses_a_zero_limit_and_an_unknown_outlet(archive, args, says):
+    result = nw("search", "channel", *args, config=archive)
+    assert result.returncode == 2 and says in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_explain_counts_characters_not_bytes(archive):
+    out = nw("explain", "http://one.test/a/1", config=archive).stdout
+    assert "47 characters of text" in out and "bytes" not in out
+
+
+def test_a_backfill_email_says_the_stories_are_from_the_archive():
+    from types import SimpleNamespace
+
+    from newswatch import mail
+    from newswatch.query import compile_query
+
+    watch = SimpleNamespace(name="Harbour", query="harbour", compiled=compile_query("harbour"),
+                            to=[], max_stories=50)
+    config = SimpleNamespace(timezone="UTC", mail=SimpleNamespace(
+        from_addr="nw@example.org", to=["desk@example.org"]))
+    story = mail.Story(url="http://one.test/a/1", title="Harbour to be dredged",
+                       outlet="One", published="2026-03-01T10:00:00+00:00",
+                       first_seen="2026-03-01T10:00:00+00:00", text="The harbour board voted.",
+                       also_in=[], id=1)
+    msg = mail.render_alert(watch, [story, story], config=config, message_id="<1@x>",
+                            archive=True)
+    assert msg["Subject"] == "[newswatch] Harbour: 2 stories from the archive"
+    text = msg.get_body(("plain",)).get_content()
+    assert "2 stories from the archive" in text and "new stor" not in text
