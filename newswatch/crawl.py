@@ -46,19 +46,31 @@ class RunStats:
     outlet: str
     run_id: int | None = None
     found: int = 0  # article links discovered (after scope and pattern)
+    unchanged: int = 0  # discovery responses answered 304 Not Modified
     pages: int = 0  # responses received (feeds, sitemaps, listings, articles)
     new: int = 0
     updated: int = 0
     duplicates: int = 0
     errors: int = 0
     error_messages: list[str] = field(default_factory=list)
+    # Distinct causes of failed discovery requests (feeds, sitemaps, listing pages), without
+    # their URLs: what an outlet that could not be fetched at all is reported with.
+    causes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     finished: bool = False
+    status: str | None = None  # ok | error | interrupted, once finished
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, cause: str | None = None) -> None:
         self.errors += 1
         if len(self.error_messages) < 20:
             self.error_messages.append(message)
+        if cause and cause not in self.causes and len(self.causes) < 5:
+            self.causes.append(cause)
+
+    @property
+    def cause(self) -> str:
+        """Why nothing of this outlet could be fetched (for a run whose status is error)."""
+        return "; ".join(self.causes) or "; ".join(self.error_messages[:3])
 
 
 @dataclass
@@ -117,25 +129,34 @@ class PassContext:
         if self.fatal is not None:
             return  # the database cannot be written; the next pass marks it interrupted
         stats.finished = True
+        stats.status = status
         ms = int((time.monotonic() - stats.started) * 1000)
+        if not message:
+            message = stats.cause if status == "error" else "; ".join(stats.error_messages[:5])
         row = {
             "finished": clock.now_iso(), "status": status, "pages": stats.pages,
             "new_articles": stats.new, "duplicates": stats.duplicates,
             "errors": stats.errors, "ms": ms,
-            "message": message or "; ".join(stats.error_messages[:5]),
-            "found": stats.found,  # health: discovery finding no links
+            "message": message,
+            # health: discovery finding no links. A 304 says the links are still there,
+            # unchanged, so a pass that found nothing else records "unknown" (NULL), not 0.
+            "found": None if stats.found == 0 and stats.unchanged else stats.found,
         }
         if not self.writes.write(self.store.finish_run, stats.run_id, stats.outlet, row,
                                  clock.now_iso()):
             return
-        log.info("pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
-                 "errors=%d ms=%d", stats.outlet, status, stats.found, stats.new,
-                 stats.updated, stats.duplicates, stats.errors, ms,
+        # One line per outlet; one that could not be fetched at all says why, as a warning.
+        log.log(logging.WARNING if status == "error" else logging.INFO,
+                "pass outlet=%s status=%s found=%d new=%d updated=%d duplicates=%d "
+                "errors=%d ms=%d%s", stats.outlet, status, stats.found, stats.new,
+                stats.updated, stats.duplicates, stats.errors, ms,
+                f": {message}" if status == "error" else "",
                  extra={"nw_pass": {"outlet": stats.outlet, "status": status,
                                     "found": stats.found, "new": stats.new,
                                     "updated": stats.updated,
                                     "duplicates": stats.duplicates,
-                                    "errors": stats.errors, "ms": ms}})
+                                    "errors": stats.errors, "ms": ms,
+                                    **({"cause": message} if status == "error" else {})}})
 
     def finish_unfinished(self, message: str) -> None:
         for stats in self.stats.values():
@@ -216,6 +237,11 @@ def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,
         # chatter stays at WARNING unless --verbose.
         for name in ("scrapy", "twisted", "filelock", "py.warnings"):
             logging.getLogger(name).setLevel(logging.WARNING)
+        # Every download failure is reported by the spider (one line per outlet or
+        # article, with its cause): Scrapy's own ERRORs for them ("Gave up retrying",
+        # tracebacks) would repeat it.
+        logging.getLogger("scrapy.downloadermiddlewares").setLevel(logging.CRITICAL)
+        logging.getLogger("scrapy.core.downloader").setLevel(logging.CRITICAL)
     for outlet in outlets:
         # Per-outlet settings ride on a subclass: Scrapy reads them per crawler.
         spidercls = type(f"OutletSpider_{outlet.id}", (OutletSpider,), {
@@ -258,10 +284,13 @@ def prune(store: Store) -> None:
 
     from . import dedup, templates
 
+    from spiders.failures import FORGET_AFTER
+
     cutoff = clock.now() - timedelta(days=DEDUP_WINDOW_DAYS)
     with store.transaction():
         dedup.prune(store, cutoff)
         templates.prune(store, clock.to_iso(cutoff))
+        store.prune_url_failures(clock.to_iso(clock.now() - FORGET_AFTER))
 
 
 def select_outlets(config: Config, outlet_ids: list[str] | None) -> list[Outlet]:

@@ -1,5 +1,11 @@
 """Every user-facing failure has one error type here, mapped to a message and exit code
-in one place (`report`), so the CLI, the daemon and tests agree on what a user sees."""
+in one place (`report`), so the CLI, the daemon and tests agree on what a user sees.
+
+Exit codes: 0 ok (for `crawl`: the pass ran and its alerts were delivered; pages that
+failed are counted, not fatal), 1 unexpected error, 2 config, query or usage error,
+3 database error, 4 mail error (for `crawl`: alert emails left pending or failed after
+the pass), 5 the outlet is being crawled by another process, 6 no outlet could be fetched
+at all in a pass."""
 
 from __future__ import annotations
 
@@ -48,7 +54,7 @@ class DatabaseError(NewswatchError):
 
 
 class MailError(NewswatchError):
-    """Mail could not be handed to the SMTP server (the alert stays pending)."""
+    """Mail could not be handed to the SMTP server (the alert stays pending, or failed)."""
 
     prefix = "mail error"
     exit_code = 4
@@ -59,6 +65,15 @@ class LockedError(NewswatchError):
 
     prefix = "busy"
     exit_code = 5
+
+
+class FetchError(NewswatchError):
+    """A pass in which no outlet could be fetched at all (every outlet's discovery failed:
+    refused, unreachable, out of scope). Pages failing on an outlet that answered are not
+    this: they are counted in the pass and retried later."""
+
+    prefix = "crawl error"
+    exit_code = 6
 
 
 class UsageError(NewswatchError):

@@ -25,8 +25,11 @@ def explain(store, config, url: str) -> list[str]:
     fetch = store.explain_fetch(list(dict.fromkeys(
         (url, canonical) + ((row["url"], row["fetched_url"]) if row else ()))))
     lines.append(_fetch_line(fetch))
+    failure = store.url_failure(canonical) or (row and store.url_failure(row["url"]))
+    if failure:
+        lines.append(_backoff_line(failure))
     if row is None:
-        lines.append("stored:     no; " + _why_not_stored(config, canonical))
+        lines.append("stored:     no; " + _why_not_stored(store, config, canonical))
         return lines
     aid, outlet, matched = row["id"], row["outlet"], row["matched"]
     lines.append(f"stored:     article {aid} of {outlet_name(config, outlet)} ({outlet}), "
@@ -75,10 +78,25 @@ def _fetch_line(fetch: dict | None) -> str:
         return "fetched:    never (no fetch of this URL is recorded)"
     status = f"HTTP {fetch['status']}" if fetch["status"] is not None else "no response"
     line = f"fetched:    {fetch['fetched']} ({status}"
-    line += f", {fetch['length']} bytes)" if fetch["length"] is not None else ")"
+    # `length` is the stored text's, in characters (not the page's bytes)
+    line += (f", {fetch['length']} characters of text)" if fetch["length"] is not None
+             else ")")
     if fetch["error"]:
         line += f": {fetch['error']}"
     return line
+
+
+def _backoff_line(failure: dict) -> str:
+    from . import clock
+
+    times = "once" if failure["failures"] == 1 else f"{failure['failures']} times in a row"
+    why = f"failed {times} ({failure['kind']}: {failure['reason']})"
+    if failure["retry_after"] <= clock.now_iso():
+        return f"backoff:    {why}; tried again next pass"
+    until = f"not fetched again until {failure['retry_after']}"
+    if failure["kind"] == "permanent":
+        until += " or until its feed entry changes"
+    return f"backoff:    {why}; {until}"
 
 
 def _duplicate_line(store, row: dict) -> str:
@@ -92,8 +110,10 @@ def _duplicate_line(store, row: dict) -> str:
                                if copies else "")
 
 
-def _why_not_stored(config, url: str) -> str:
+def _why_not_stored(store, config, url: str) -> str:
     from urllib.parse import urlsplit
+
+    from .store import status as runs
 
     from .urls import same_site
 
@@ -108,6 +128,9 @@ def _why_not_stored(config, url: str) -> str:
         except Exception:  # noqa: BLE001
             ok = True
         notes.append(f"{o.id}: {'matches' if ok else 'does not match'} article_urls")
-        if ok:
+        last = runs.last_run(store, o.id)
+        if last and last["status"] == "error":
+            notes[-1] += f"; its last pass fetched nothing: {last['message']}"
+        elif ok:
             notes[-1] += " (not found in its feeds, sitemaps or pages yet?)"
     return "; ".join(notes)

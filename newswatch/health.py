@@ -3,7 +3,8 @@ changed template, a consent wall, a moved feed) never looks like a quiet news da
 
 - gone quiet: no new article for several times the outlet's usual gap between stories;
 - extraction suddenly empty, suspiciously short, or all identical;
-- discovery finding no links on its last passes (needs `runs.found`).
+- discovery finding no links on its last passes (needs `runs.found`); a feed answering
+  304 Not Modified is evidence of health, not of a moved feed.
 
 Shown by `newswatch status`, logged by the daemon when a warning first appears, and
 optionally mailed to `[mail] operator`.
@@ -83,8 +84,10 @@ def _extraction(store, outlet_id: str) -> list[str]:
 
 
 def _discovery(store, outlet_id: str) -> list[str]:
+    # None: the pass's discovery was answered 304 (its links unchanged, so still there) or
+    # predates the column; only a pass that read its sources and found nothing counts.
     found = store.recent_ok_runs_found(outlet_id, EMPTY_PASSES)
-    if len(found) == EMPTY_PASSES and all((f or 0) == 0 for f in found) and \
+    if len(found) == EMPTY_PASSES and all(f == 0 for f in found) and \
             store.runs_that_found(outlet_id):
         return [f"discovery found no article links on the last {EMPTY_PASSES} passes "
                 "(a moved feed, a changed page layout, or article_urls no longer matching?)"]

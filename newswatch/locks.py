@@ -9,7 +9,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from .errors import LockedError
+from .errors import DatabaseError, LockedError
 
 
 def lock_path(config, outlet_id: str) -> Path:
@@ -17,9 +17,28 @@ def lock_path(config, outlet_id: str) -> Path:
     return db.with_name(f"{db.name}.{outlet_id}.lock")
 
 
+def check_database_path(path) -> None:
+    """DatabaseError (exit 3, one line) unless the database's folder exists and newswatch
+    may write there (the database, its WAL and the pass locks all live in it)."""
+    db = Path(path)
+    folder = db.parent
+    if not folder.is_dir():
+        raise DatabaseError(f"{db}: the folder {folder} does not exist (create it, or set "
+                            "`database` in the config to a path in an existing folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseError(f"{db}: the folder {folder} is not writable by this user")
+    if db.exists() and not os.access(db, os.R_OK | os.W_OK):
+        raise DatabaseError(f"{db}: the file is not writable by this user")
+
+
 def _try_lock(config, outlet_id: str) -> int | None:
     """An open descriptor holding the outlet's lock, or None if another process has it."""
-    fd = os.open(lock_path(config, outlet_id), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    path = lock_path(config, outlet_id)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        check_database_path(config.database)  # says which folder, and why
+        raise DatabaseError(f"{path}: cannot create the lock file: {exc.strerror}") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

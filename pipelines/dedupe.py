@@ -13,6 +13,8 @@ from .base import OutletPipeline
 
 class DedupePipeline(OutletPipeline):
     async def process_item(self, item, spider=None):
+        # The page was fetched and is an article: whatever failed before is over.
+        self.spider.failures.succeeded(item.get("nw_meta", {}).get("nw_canonical", item["url"]))
         url = choose_canonical(item["fetched_url"], item["article"].canonical_url,
                                self.spider.hosts)
         if url != item["url"]:

@@ -10,6 +10,7 @@ import asyncio
 from scrapy.exceptions import DropItem
 
 from newswatch.analysis import analyse_page, page_options
+from spiders.failures import PERMANENT, TRANSIENT
 
 from .base import OutletPipeline
 
@@ -25,12 +26,15 @@ class ExtractPipeline(OutletPipeline):
         except Exception as exc:  # a crashed or hung worker (WorkerCrashed, WorkerTimeout):
             # this page fails, the pass goes on
             analysis, reason = None, f"extraction failed: {type(exc).__name__}: {exc}"
+            kind = TRANSIENT
         else:
-            reason = analysis.article.reason
+            reason, kind = analysis.article.reason, PERMANENT  # not an article, as served
         if analysis is None or not analysis.article.ok:
             self.spider.stats_.error(f"{item['fetched_url']}: {reason}")
             self.articles.record_fetch(item["url"], self.outlet.id, item["status"],
                                        error=reason)
+            meta = item["nw_meta"]
+            self.spider.article_failed(meta, kind, reason, meta["url"], meta["hints"])
             raise DropItem(reason, log_level="INFO")
         item.update(article=analysis.article, sketch=analysis.sketch, blocks=analysis.blocks)
         return item

@@ -65,6 +65,8 @@ class ConditionalGetMiddleware:
         return None
 
     def _final_attempt(self, request) -> bool:
+        if request.meta.get("dont_retry"):
+            return True  # an article timeout (spiders/failures.py)
         return request.meta.get("retry_times", 0) >= request.meta.get(
             "max_retry_times", self.retry_times)
 

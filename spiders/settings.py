@@ -60,6 +60,8 @@ def crawl_settings(config, *, verbose: bool = False) -> dict:
             "spiders.backoff.RetryBackoffMiddleware": 540,
             # Below RedirectMiddleware (600): sees final responses; see conditional.py.
             "spiders.conditional.ConditionalGetMiddleware": 580,
+            # Above both: an article that timed out is not retried (spiders/failures.py).
+            "spiders.failures.ArticleTimeoutMiddleware": 590,
         },
         "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",

@@ -133,7 +133,7 @@ def test_new_or_edited_watch_never_mails_older_stories_until_backfill(tmp_path, 
     assert alerts.backfill(db, config, "Lavrov in Korea", 1) == 2
     alerts.flush(db, config)
     (msg,) = server.messages
-    assert msg["Subject"] == "[newswatch] Lavrov in Korea: 2 new stories"
+    assert msg["Subject"] == "[newswatch] Lavrov in Korea: 2 stories from the archive"
     assert alerts.backfill(db, config, "Lavrov in Korea", 1) == 0
     alerts.flush(db, config)
     assert len(server.received) == 1

@@ -126,7 +126,9 @@ def run(config: Path, *args: str, at: str | None = None) -> subprocess.Completed
 
 def crawl(config: Path, at: str | None = None) -> subprocess.CompletedProcess:
     result = run(config, "crawl", at=at)
-    assert result.returncode == 0, result.stderr
+    # 4: the pass ran but some channel's message is still undelivered (a receiver down)
+    assert result.returncode in (0, 4), result.stderr
+    assert (result.returncode == 4) == ("not delivered" in result.stderr), result.stderr
     return result
 
 

@@ -16,6 +16,7 @@ import subprocess
 import textwrap
 import time
 import zlib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -248,10 +249,11 @@ def crawl(servers, tmp_path_factory):
     return Pass(config, result, time.monotonic() - started)
 
 
-def newswatch(*args: str, config: Path) -> subprocess.CompletedProcess:
+def newswatch(*args: str, config: Path, env: dict | None = None
+              ) -> subprocess.CompletedProcess:
     # The package may not be installed: the child imports it from the checkout.
     return run_newswatch(*args, config=config, timeout=280,
-                         env={"PYTHONPATH": os.pathsep.join(
+                         env={**(env or {}), "PYTHONPATH": os.pathsep.join(
                              filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
 
 
@@ -459,7 +461,10 @@ def test_robots_txt_5xx_means_disallow_all(crawl, servers):
 def test_next_pass_fetches_what_failed_once_the_server_recovers(crawl, servers):
     herald = servers["herald"]
     herald.route("/a/down", Reply(200, article_html("Back up", words="recoveredword")))
-    result = newswatch("crawl", "--no-mail", "herald", config=crawl.config)
+    # once its backoff is over (spiders/failures.py: 30 minutes after a first failure)
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    result = newswatch("crawl", "--no-mail", "herald", config=crawl.config,
+                       env={"NEWSWATCH_FAKE_NOW": later.isoformat()})
     assert result.returncode == 0, result.stderr[-3000:]
     db = sqlite3.connect(crawl.config.parent / "newswatch.db")
     rows = db.execute("SELECT url, text FROM articles").fetchall()

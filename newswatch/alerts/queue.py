@@ -50,7 +50,7 @@ def _queue_email(store, config, watch, alert_ids: Sequence[int], now: datetime,
     recipients = list(watch.to or config.mail.to)
     if recipients:
         msg = mail.render_alert(watch, shown, config=config, message_id=message_id,
-                                more=more, date=now)
+                                more=more, date=now, archive=kind == "backfill")
         rows.append({"channel": "email", "label": "email", "recipients": json.dumps(recipients),
                      "subject": str(msg["Subject"]), "raw": mail.message_bytes(msg)})
     if watch.targets:
@@ -95,9 +95,13 @@ def queue(store, config, now: datetime | None = None) -> int:
                         emails += 1
                     store.set_digest_sent(watch.name, clock.to_iso(now))
             elif pending:
-                ids = [r["id"] for r in pending]
-                kind = "backfill" if all(r["reason"] == "backfill" for r in pending) else "alert"
-                _queue_email(store, config, watch, ids, now, kind)
-                emails += 1
+                # A backfill is its own message ("from the archive"), never mixed with new
+                # stories.
+                backfill = [r["id"] for r in pending if r["reason"] == "backfill"]
+                new = [r["id"] for r in pending if r["reason"] != "backfill"]
+                for ids, kind in ((backfill, "backfill"), (new, "alert")):
+                    if ids:
+                        _queue_email(store, config, watch, ids, now, kind)
+                        emails += 1
         store.skip_removed_watches(known_watch_names(config, store))
     return emails

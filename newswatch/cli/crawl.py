@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from ..errors import LockedError
+from ..errors import FetchError, LockedError, MailError
 from .context import State, pass_state
 
 log = logging.getLogger("newswatch.scheduler")
@@ -15,23 +15,61 @@ log = logging.getLogger("newswatch.scheduler")
 @click.command(short_help="Run one pass now over all or the named outlets, then exit.")
 @click.argument("outlets", nargs=-1, metavar="[OUTLET_ID]...")
 @click.option("--no-mail", is_flag=True, help="Store and match, but send nothing.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing when all is well; problems go to stderr, one line each "
+                   "(for cron, which mails whatever is printed).")
 @pass_state
-def crawl(state: State, outlets: tuple[str, ...], no_mail: bool) -> int:
-    """Run one pass now over all outlets, or the named OUTLET_IDs, then send the alerts.
+def crawl(state: State, outlets: tuple[str, ...], no_mail: bool, quiet: bool) -> int:
+    """Run one pass over all outlets, or the named OUTLET_IDs, then send the alerts.
 
-    Prints one line per outlet: links found, new, updated, duplicates, errors. Exit 5 if
-    another process is crawling one of them."""
+    Prints one line per outlet: links found, new, updated, duplicates, errors. Exit 0 when
+    the pass ran and its alerts went out (pages that failed are counted, not fatal); 6 when
+    no outlet could be fetched at all; 4 when alert emails are left undelivered (pending
+    or failed); 5 if another process is crawling one of the outlets."""
     from ..crawl import run_pass
     from ..locks import pass_lock
 
+    if quiet:
+        # Warnings are summed up below, one line per problem; only errors are logged.
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.ERROR)
     config = state.config
     with pass_lock(config, list(outlets)):
         results = run_pass(config, list(outlets) or None, verbose=state.verbose,
                            deliver=not no_mail)
-    for r in results:
-        click.echo(f"{r.outlet}: {r.found} found, {r.new} new, {r.updated} updated, "
-                   f"{r.duplicates} duplicates, {r.errors} errors")
+    if not quiet:
+        for r in results:
+            click.echo(f"{r.outlet}: {r.found} found, {r.new} new, {r.updated} updated, "
+                       f"{r.duplicates} duplicates, {r.errors} errors")
+    failed = [r for r in results if r.status == "error"]
+    undelivered = [] if no_mail else _undelivered(state.db)
+    if quiet:
+        # Without --quiet the log has said all of this already.
+        for r in failed:
+            click.echo(f"{r.outlet}: no page could be fetched: {r.cause}", err=True)
+        for row in undelivered:
+            via = row.get("label") or "email"
+            click.echo(f"alert for {row['watch']!r} via {via} {_email_state(row)}: "
+                       f"{row['last_error']}", err=True)
+    if results and len(failed) == len(results):
+        raise FetchError(f"no outlet could be fetched ({len(failed)} tried)")
+    if undelivered:
+        raise MailError(f"{len(undelivered)} alert message{'s' if len(undelivered) != 1 else ''}"
+                        " not delivered (`newswatch status` shows them)")
     return 0
+
+
+def _undelivered(store) -> list[dict]:
+    """Messages (every channel) failed or waiting for a retry after the pass (the outbox's problems, less
+    the sent ones with a refused recipient: those were delivered to the rest)."""
+    far_future = "9999"  # refused_since: no sent email qualifies
+    return [r for r in store.outbox_problems(far_future) if r["state"] != "sent"]
+
+
+def _email_state(row: dict) -> str:
+    if row["state"] == "failed":
+        return "failed (`newswatch alerts retry` sends it again)"
+    return f"not sent yet, next try {row['next_attempt']}"
 
 
 @click.command(short_help="The daemon: crawl each outlet on its schedule.")

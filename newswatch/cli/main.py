@@ -17,7 +17,8 @@ from .logs import setup_logging
 
 EXIT_CODES = """\b
 Exit codes: 0 ok, 1 unexpected error, 2 config, query or usage error,
-3 database error, 4 mail error, 5 the outlet is being crawled by another process.
+3 database error, 4 alerts not delivered, 5 the outlet is being crawled by another process,
+6 no outlet could be fetched.
 """
 
 

@@ -22,17 +22,47 @@ Operators may be in any case; a query that is only NOT is an error (exit 2).
 """
 
 
-def print_articles(rows: list[dict]) -> None:
+def print_articles(rows: list[dict], indent: str = "") -> None:
     for row in rows:
-        click.echo(f"{(row.get('published') or '')[:10]:10}  {row['outlet']:12}  {row['title']}")
-        click.echo(f"{'':10}  {row['url']}")
+        click.echo(f"{indent}{(row.get('published') or '')[:10]:10}  {row['outlet']:12}  "
+                   f"{row['title']}")
+        click.echo(f"{indent}{'':10}  {row['url']}")
         if row.get("snippet"):
-            click.echo(f"{'':10}  {row['snippet']}")
+            click.echo(f"{indent}{'':10}  {row['snippet']}")
+        if row.get("copy_of"):
+            click.echo(f"{indent}{'':10}  copy of {row['copy_of']}")
+        if row.get("copies"):
+            click.echo(f"{indent}{'':10}  also, as a copy:")
+            print_articles(row["copies"], indent + "    ")
+
+
+def group_copies(db, rows: list[dict]) -> list[dict]:
+    """Syndicated copies under their original (`copies`) when it matched too; a copy whose
+    original did not match stays a result of its own, naming it (`copy_of`)."""
+    by_id = {r["id"]: r for r in rows}
+    out = []
+    for row in rows:
+        original = row.get("duplicate_of")
+        if original is not None and original in by_id:
+            by_id[original].setdefault("copies", []).append(row)
+            continue
+        if original is not None:
+            orig = db.article(original)
+            row["copy_of"] = f"{orig['outlet']}: {orig['url']}" if orig else f"article {original}"
+        out.append(row)
+    return out
+
+
+def _positive(ctx, param, value: int) -> int:
+    if value < 1:
+        raise click.BadParameter(f"{value} is not a positive number of results")
+    return value
 
 
 @click.command(epilog=QUERY_SYNTAX, short_help="Search stored articles.")
 @click.argument("query")
-@click.option("--limit", type=int, default=20, show_default=True, help="Most results to show.")
+@click.option("--limit", type=int, default=20, show_default=True, callback=_positive,
+              help="Most results to show (copies of a story included).")
 @click.option("--outlet", metavar="OUTLET_ID", help="Only articles of this outlet.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the results as a JSON list of objects.")
@@ -40,16 +70,26 @@ def print_articles(rows: list[dict]) -> None:
 def search(state: State, query: str, limit: int, outlet: str | None, as_json: bool) -> int:
     """Search stored articles for QUERY, best matches first.
 
-    Prints date, outlet, title, URL and a snippet per article."""
+    Prints date, outlet, title, URL and a snippet per article; syndicated copies that match
+    are listed under their original."""
+    from ..crawl import select_outlets
+    from ..locks import check_database_path
     from ..query import compile_query
     from ..query import search as run_search
 
-    rows = run_search(state.db, compile_query(query), limit=limit, outlet=outlet)
+    check_database_path(state.config.database)
+    if outlet is not None:
+        select_outlets(state.config, [outlet])  # an unknown id: usage error, exit 2
+    found = run_search(state.db, compile_query(query), limit=limit, outlet=outlet,
+                       include_duplicates=True)
+    rows = group_copies(state.db, found)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     print_articles(rows)
-    click.echo(f"{len(rows)} result{'s' if len(rows) != 1 else ''}")
+    copies = len(found) - len(rows)
+    click.echo(f"{len(rows)} result{'s' if len(rows) != 1 else ''}"
+               + (f" and {copies} cop{'ies' if copies != 1 else 'y'}" if copies else ""))
     return 0
 
 

@@ -22,6 +22,7 @@ def status_data(db, config) -> dict:
     now = clock.now()
     daemon = (scheduler.read_state(config) or {}).get("outlets", {})
     day_ago = clock.to_iso(now - timedelta(days=1))
+    backed_off = db.backed_off_counts(clock.to_iso(now))
     outlets = []
     for outlet in config.outlets:
         last = store.last_run(db, outlet.id)
@@ -40,6 +41,8 @@ def status_data(db, config) -> dict:
             "backoff_until": state.get("backoff_until"),
             "articles": counts["total"], "articles_24h": counts["since"],
             "error_streak": store.error_streak(db, outlet.id),
+            # article URLs left alone after failing (spiders/failures.py)
+            "backed_off": backed_off.get(outlet.id, 0),
         })
     return {"outlets": outlets, "alerts": status_counts(db),
             "mail_problems": status_problems(db)}
@@ -52,7 +55,9 @@ def status(state: State, as_json: bool) -> int:
     """Per outlet: last pass and its result, next pass, articles in total and in the last
     24 h, error streak; pending and failed alerts; health warnings."""
     from ..health import outlet_health
+    from ..locks import check_database_path
 
+    check_database_path(state.config.database)  # one clear line, as `crawl` and `check`
     data = status_data(state.db, state.config)
     data["health"] = outlet_health(state.db, state.config)
     if as_json:
@@ -64,6 +69,14 @@ def status(state: State, as_json: bool) -> int:
         click.echo(f"{o['id']:14} {(o['last_pass'] or 'never')[:19]:20} "
                    f"{(o['last_status'] or '-'):12} {(o['next_pass'] or '-')[:19]:20} "
                    f"{o['articles']:>8} {o['articles_24h']:>5} {o['error_streak']:>6}")
+    for o in data["outlets"]:
+        if o["last_status"] == "error":
+            click.echo(f"error: {o['id']}: its last pass fetched nothing: "
+                       f"{o['last_result']['message']}")
+        if o["backed_off"]:
+            click.echo(f"backoff: {o['id']}: {o['backed_off']} article URL"
+                       f"{'s' if o['backed_off'] != 1 else ''} failed and wait before the "
+                       "next try (`newswatch explain URL` says why and until when)")
     for warning in data["health"]:
         click.echo(f"warning: {warning['outlet']}: {warning['message']}")
     counts = data["alerts"]
@@ -76,9 +89,13 @@ def status(state: State, as_json: bool) -> int:
 @click.command(short_help="Validate the config and exit.")
 @pass_state
 def check(state: State) -> int:
-    """Validate the config and exit: 0 if it loads, else `config error: FILE:LINE: ...`
-    and exit 2."""
+    """Validate the config and exit: 0 if it loads and its database folder exists and is
+    writable, else `config error: FILE:LINE: ...` and exit 2, or `database error: ...`
+    and exit 3."""
+    from ..locks import check_database_path
+
     config = state.config
+    check_database_path(config.database)
     click.echo(f"config ok: {config.path}: {len(config.outlets)} outlets, "
                f"{len(config.watches)} watches")
     return 0

@@ -115,15 +115,22 @@ def _story_parts(story: Story, query: Any, tz: ZoneInfo) -> dict:
             "snippet": segments, "also": also}
 
 
-def _subject(name: str, count: int) -> str:
+def _summary(count: int, archive: bool) -> str:
+    """"3 new stories", or for a backfill "3 stories from the archive" (they are not new)."""
     noun = "story" if count == 1 else "stories"
-    return f"[newswatch] {name}: {count} new {noun}"
+    return f"{count} {noun} from the archive" if archive else f"{count} new {noun}"
+
+
+def _subject(name: str, count: int, archive: bool = False) -> str:
+    return f"[newswatch] {name}: {_summary(count, archive)}"
 
 
 def render_alert(watch, stories: Sequence[Story], *, config, message_id: str,
-                 more: int = 0, date: datetime | None = None) -> EmailMessage:
+                 more: int = 0, date: datetime | None = None,
+                 archive: bool = False) -> EmailMessage:
     """The alert email for `watch` listing `stories` (newest first; at most
-    watch.max_stories, the rest counted in the "more" line)."""
+    watch.max_stories, the rest counted in the "more" line). `archive`: a backfill of
+    stored stories (`newswatch alerts backfill`), worded as such."""
     tz = _zone(getattr(config, "timezone", "UTC"))
     stories = [s if isinstance(s, Story) else Story(**s) for s in stories]
     coverage = [s for s in stories if s.coverage]
@@ -141,16 +148,16 @@ def render_alert(watch, stories: Sequence[Story], *, config, message_id: str,
     search_line = f"newswatch search {shlex.quote(query_text)}"
 
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = _subject(name, total)
+    msg["Subject"] = _subject(name, total, archive)
     msg["From"] = config.mail.from_addr
     msg["To"] = ", ".join(watch.to or config.mail.to)
     msg["Date"] = format_datetime(date or clock.now())
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg.set_content(_render_text(name, query_text, groups, total, more, search_line))
+    msg.set_content(_render_text(name, query_text, groups, total, more, search_line, archive))
     msg.add_alternative(_templates().get_template("alert.html").render(
         name=name, query_text=query_text, groups=groups, total=total, more=more,
-        noun="story" if total == 1 else "stories", search_line=search_line), subtype="html")
+        summary=_summary(total, archive), search_line=search_line), subtype="html")
     return msg
 
 
@@ -180,7 +187,8 @@ def _groups(stories: Sequence[Story], parts: Sequence[dict]) -> list[dict]:
     return out
 
 
-def _render_text(name, query_text, groups, total, more, search_line) -> str:
+def _render_text(name, query_text, groups, total, more, search_line,
+                 archive: bool = False) -> str:
     def fill(s: str, indent: str = "   ", first: str | None = None) -> str:
         return textwrap.fill(s, width=76, initial_indent=indent if first is None else first,
                              subsequent_indent=indent, break_long_words=True,
@@ -190,8 +198,7 @@ def _render_text(name, query_text, groups, total, more, search_line) -> str:
         # Links stay on one line so they remain clickable, unless absurdly long.
         return url if len(url) <= 900 else "\n   ".join(chunks(url, 900))
 
-    noun = "story" if total == 1 else "stories"
-    lines = [fill(f"newswatch: {total} new {noun} for the watch \"{name}\"", ""), ""]
+    lines = [fill(f"newswatch: {_summary(total, archive)} for the watch \"{name}\"", ""), ""]
     def url_line(p: dict, indent: str = "   ") -> str:
         return indent + link(p["url"]) if p["link"] else fill("(not a web link) " + p["url"],
                                                                indent)

@@ -16,6 +16,7 @@ from .articles import ArticlesMixin
 from .bands import BandsMixin
 from .base import StoreBase
 from .cache import CacheMixin
+from .failures import FailuresMixin
 from .health import HealthMixin
 from .migrations import FTS_TOKENIZE, migrations
 from .outbox import OutboxMixin
@@ -29,7 +30,7 @@ from .watches import WatchesMixin
 
 class Store(ArticlesMixin, RunsMixin, CacheMixin, TemplatesMixin, BandsMixin, HealthMixin,
             AlertsMixin, OutboxMixin, SearchMixin, ThreadsMixin, WatchesMixin, ViewsMixin,
-            StoreBase):
+            FailuresMixin, StoreBase):
     """newswatch.db on SQLite (sqlite-utils)."""
 
 

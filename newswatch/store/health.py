@@ -33,7 +33,8 @@ class HealthMixin:
         return self._value("SELECT count(*) FROM articles WHERE outlet = ?", [outlet_id])
 
     def recent_ok_runs_found(self, outlet_id: str, limit: int) -> list[int | None]:
-        """`found` of the outlet's latest ok runs, newest first ([] without the column)."""
+        """`found` of the outlet's latest ok runs, newest first ([] without the column);
+        None for a run whose discovery was answered 304 and found nothing new."""
         if not self.has_column("runs", "found"):
             return []
         return [r["found"] for r in self._all(

@@ -244,3 +244,18 @@ def m007_outbox_channels(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX idx_outbox_message_channel ON outbox(message_id, channel)")
     db.execute("CREATE UNIQUE INDEX idx_outbox_idem_key ON outbox(idem_key)")
     db["outbox"].create_index(["message_id"])
+
+
+@migrations()
+def m008_url_failures(db: sqlite_utils.Database) -> None:
+    # Per-URL failure record of article pages, so a page that stalls, 404s or is too large
+    # is not fetched again every pass (backed off until `retry_after`; a permanent failure
+    # also ends when its feed entry changes: `entry`). `hints` (JSON) keeps what the feed
+    # said about the page, for a retry scheduled from this table.
+    db["url_failures"].create(
+        {"url": str, "outlet": str, "kind": str, "reason": str, "failures": int,
+         "first_failed": str, "last_failed": str, "retry_after": str, "entry": str,
+         "fetch_url": str, "hints": str},
+        pk="url",
+    )
+    db["url_failures"].create_index(["outlet", "retry_after"])

@@ -19,7 +19,7 @@ class SearchMixin:
                         include_duplicates: bool = False) -> list[dict]:
         """Articles matching the FTS5 expression `fts`, best first (bm25, title weighted
         double), newest first among equals. Rows: id, url, outlet, title, published,
-        first_seen, text. A query FTS5 refuses raises QueryError (naming `source`)."""
+        first_seen, duplicate_of, text. A query FTS5 refuses raises QueryError (naming `source`)."""
         where = ["articles_fts MATCH ?"]
         params: list = [fts]
         if outlets is not None:
@@ -31,7 +31,8 @@ class SearchMixin:
         if not include_duplicates:
             where.append("a.duplicate_of IS NULL")
         sql = (
-            "SELECT a.id, a.url, a.outlet, a.title, a.published, a.first_seen, a.text "
+            "SELECT a.id, a.url, a.outlet, a.title, a.published, a.first_seen, "
+            "a.duplicate_of, a.text "
             "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
             f"WHERE {' AND '.join(where)} "
             "ORDER BY bm25(articles_fts, 2.0, 1.0), coalesce(a.published, a.first_seen) DESC "
