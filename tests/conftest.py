@@ -116,3 +116,115 @@ def run_newswatch(*args: str, config: Path | None = None, env: dict | None = Non
     return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
                           cwd=config.parent if config else None,
                           env={**os.environ, **(env or {})})
+
+
+# -- the PostgreSQL store ---------------------------------------------------------------
+#
+# NEWSWATCH_TEST_POSTGRES names a server (e.g. postgresql://postgres@127.0.0.1:5432/test);
+# each test gets a schema of its own there (search_path in the URL), dropped after it.
+# Without the variable PostgreSQL tests skip; with NEWSWATCH_REQUIRE_POSTGRES=1 (CI) such a
+# skip is a failure.
+
+PG_ENV = "NEWSWATCH_TEST_POSTGRES"
+PG_SKIP = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+
+
+def _pg_required() -> bool:
+    return os.environ.get("NEWSWATCH_REQUIRE_POSTGRES") == "1"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+class PgServer:
+    def __init__(self, url: str):
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        self.prefix = f"nwtest_{os.getpid()}_{os.urandom(3).hex()}"
+        self.n = 0
+        try:  # once per database, outside the per-test schemas (which are dropped)
+            self.admin.execute("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+        except psycopg.Error:
+            pass
+
+    def new_url(self) -> tuple[str, str]:
+        self.n += 1
+        schema = f"{self.prefix}_{self.n}"
+        self.admin.execute(f'CREATE SCHEMA "{schema}"')
+        return with_search_path(self.url, schema), schema
+
+    def drop(self, schema: str) -> None:
+        self.admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    def close(self) -> None:
+        for (schema,) in self.admin.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+                [self.prefix + "%"]).fetchall():
+            self.drop(schema)
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if _pg_required():
+            pytest.fail(f"NEWSWATCH_REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
+        pytest.skip(PG_SKIP)
+    try:
+        server = PgServer(url)
+    except Exception as exc:  # noqa: BLE001 - psycopg's errors, import error
+        if _pg_required():
+            pytest.fail(f"cannot reach {PG_ENV}: {exc}")
+        pytest.skip(f"PostgreSQL tests: cannot reach {PG_ENV}: {exc}")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A `postgresql://` URL whose search_path is a fresh, empty schema."""
+    url, schema = pg_server.new_url()
+    yield url
+    pg_server.drop(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    """What `database = ...` says, once per backend: a SQLite file in tmp_path, or a
+    PostgreSQL URL with a schema of its own."""
+    if request.param == "sqlite":
+        return str(tmp_path / "newswatch.db")
+    return request.getfixturevalue("pg_url")
+
+
+def db_rows(target, sql: str, params=()) -> list[tuple]:
+    """Run one query (`?` placeholders) on either backend, outside newswatch: what a test
+    checks in the database."""
+    if str(target).startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(str(target), autocommit=True) as conn:
+            return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), list(params))]
+    import sqlite3
+
+    conn = sqlite3.connect(str(target))
+    try:
+        return conn.execute(sql, list(params)).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _pg_required():
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        if "PostgreSQL" in reason or PG_ENV in reason:
+            report.outcome = "failed"
+            report.longrepr = f"a PostgreSQL test was skipped under NEWSWATCH_REQUIRE_POSTGRES=1: {reason}"

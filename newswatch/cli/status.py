@@ -79,6 +79,10 @@ def check(state: State) -> int:
     """Validate the config and exit: 0 if it loads, else `config error: FILE:LINE: ...`
     and exit 2."""
     config = state.config
+    from ..store.target import is_postgres
+
+    if is_postgres(config.database):
+        state.db  # noqa: B018 - a server that cannot be reached is a database error (exit 3)
     click.echo(f"config ok: {config.path}: {len(config.outlets)} outlets, "
                f"{len(config.watches)} watches")
     return 0

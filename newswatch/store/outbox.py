@@ -12,10 +12,10 @@ class OutboxMixin:
                       raw: bytes, now: str, alert_ids: Sequence[int]) -> int:
         """A pending outbox row; its alerts become 'queued' and point at it (caller holds
         the transaction). `recipients`: JSON list."""
-        outbox_id = self.conn.execute(
-            "INSERT INTO outbox (message_id, watch, recipients, subject, raw, state, attempts, "
-            "next_attempt, created) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-            [message_id, watch, recipients, subject, raw, now, now]).lastrowid
+        outbox_id = self._insert("outbox", {
+            "message_id": message_id, "watch": watch, "recipients": recipients,
+            "subject": subject, "raw": raw, "state": "pending", "attempts": 0,
+            "next_attempt": now, "created": now})
         for chunk in chunked(list(alert_ids)):
             self._run(f"UPDATE alerts SET state = 'queued', outbox_id = ? WHERE id IN "
                       f"({marks(chunk)})", [outbox_id, *chunk])
