@@ -82,7 +82,8 @@ query = 'Lavrov AND ("North Korea" OR Pyongyang)'
 
 
 def write_config(tmp_path: Path, site: Site, *, smtp: SmtpServer | None = None,
-                 watches: str = DEFAULT_WATCHES, extra: str = "", outlet_extra: str = "") -> Path:
+                 watches: str = DEFAULT_WATCHES, extra: str = "", outlet_extra: str = "",
+                 database: str = "newswatch.db") -> Path:
     mail = 'outbox_dir = "outbox"'
     if smtp is not None:
         mail = f'smtp_host = "{smtp.host}"\nsmtp_port = {smtp.port}\ntimeout = 10'
@@ -97,7 +98,7 @@ def write_config(tmp_path: Path, site: Site, *, smtp: SmtpServer | None = None,
         allow_private = true
         """) + outlet_extra for oid, url in site.urls.items())
     text = textwrap.dedent(f"""\
-        database = "newswatch.db"
+        database = "{database}"
         {extra}
         [mail]
         from = "newswatch@example.org"
@@ -200,6 +201,24 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "newswatch.db")
     return request.getfixturevalue("pg_url")
+
+
+def db_dicts(target, sql: str, params=()) -> list[dict]:
+    """Like db_rows, as dicts."""
+    if str(target).startswith("postgresql"):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(str(target), autocommit=True, row_factory=dict_row) as conn:
+            return list(conn.execute(sql.replace("?", "%s"), list(params)))
+    import sqlite3
+
+    conn = sqlite3.connect(str(target))
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, list(params))]
+    finally:
+        conn.close()
 
 
 def db_rows(target, sql: str, params=()) -> list[tuple]:
