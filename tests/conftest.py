@@ -210,7 +210,10 @@ def db_dicts(target, sql: str, params=()) -> list[dict]:
         from psycopg.rows import dict_row
 
         with psycopg.connect(str(target), autocommit=True, row_factory=dict_row) as conn:
-            return list(conn.execute(sql.replace("?", "%s"), list(params)))
+            rows = list(conn.execute(sql.replace("?", "%s"), list(params)))
+        for row in rows:
+            row.pop("fts", None)
+        return rows
     import sqlite3
 
     conn = sqlite3.connect(str(target))
@@ -247,3 +250,47 @@ def pytest_runtest_makereport(item, call):
         if "PostgreSQL" in reason or PG_ENV in reason:
             report.outcome = "failed"
             report.longrepr = f"a PostgreSQL test was skipped under NEWSWATCH_REQUIRE_POSTGRES=1: {reason}"
+
+
+class _Result:
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+
+class _Table:
+    def __init__(self, target, name: str):
+        self.target, self.name = target, name
+
+    @property
+    def rows(self) -> list[dict]:
+        order = " ORDER BY id" if self.name in ("articles", "alerts", "outbox", "runs") else ""
+        return db_dicts(self.target, f"SELECT * FROM {self.name}{order}")
+
+    def rows_where(self, where: str, params=()) -> list[dict]:
+        return db_dicts(self.target, f"SELECT * FROM {self.name} WHERE {where}", params)
+
+    @property
+    def count(self) -> int:
+        return db_rows(self.target, f"SELECT count(*) FROM {self.name}")[0][0]
+
+
+class StoredDB:
+    """Read-only, sqlite-utils-like access (`db["articles"].rows`, `.count`,
+    `db.execute(sql, params).fetchall()`) to a SQLite file or a PostgreSQL URL: what tests
+    check after a run, on either backend. The `fts` search column of PostgreSQL is left
+    out of rows."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __getitem__(self, name: str) -> _Table:
+        return _Table(self.target, name)
+
+    def execute(self, sql: str, params=()) -> _Result:
+        return _Result(db_rows(self.target, sql, params))

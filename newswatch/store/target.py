@@ -40,6 +40,14 @@ class PostgresTarget(os.PathLike):
     def __fspath__(self) -> str:
         return str(self.state_dir / f"{self.dbname}.pg")
 
+    @property
+    def parent(self) -> Path:  # as Path(self).parent: the folder of the files beside it
+        return self.state_dir
+
+    @property
+    def name(self) -> str:
+        return Path(self).name
+
     def __str__(self) -> str:
         return redact(self.url)
 
