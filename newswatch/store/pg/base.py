@@ -54,8 +54,8 @@ class PgBase(StoreBase):
         """Connect; apply the migrations not yet applied (under an advisory lock, so two
         processes starting together do not race)."""
         try:
-            conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
-                                   application_name="newswatch")
+            extra = {} if "application_name" in url else {"application_name": "newswatch"}
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=10, **extra)
         except psycopg.Error as exc:
             raise DatabaseError(f"{redact(url)}: {_one_line(exc)}") from exc
         try:
