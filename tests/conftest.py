@@ -262,6 +262,9 @@ class _Result:
     def fetchone(self):
         return self.rows[0] if self.rows else None
 
+    def __iter__(self):
+        return iter(self.rows)
+
 
 class _Table:
     def __init__(self, target, name: str):
@@ -294,3 +297,67 @@ class StoredDB:
 
     def execute(self, sql: str, params=()) -> _Result:
         return _Result(db_rows(self.target, sql, params))
+
+
+class _Inserted:
+    def __init__(self, pk):
+        self.last_pk = pk
+
+
+class _ViewTable:
+    def __init__(self, store, name: str):
+        self.store, self.name = store, name
+
+    def _rows(self, sql: str, params=()) -> list[dict]:
+        rows = self.store._all(sql, params)
+        for row in rows:
+            row.pop("fts", None)
+        return rows
+
+    def insert(self, row: dict) -> _Inserted:
+        if "id" in row or self.name not in ("articles", "alerts", "outbox", "runs"):
+            self.store._run(f"INSERT INTO {self.name} ({', '.join(row)}) VALUES "
+                            f"({', '.join('?' * len(row))})", list(row.values()))
+            return _Inserted(row.get("id"))
+        return _Inserted(self.store._insert(self.name, row))
+
+    def update(self, pk, row: dict) -> None:
+        self.store._update(self.name, "id", pk, row)
+
+    def get(self, pk) -> dict:
+        return self._rows(f"SELECT * FROM {self.name} WHERE id = ?", [pk])[0]
+
+    @property
+    def rows(self) -> list[dict]:
+        return self._rows(f"SELECT * FROM {self.name}")
+
+    def rows_where(self, where: str | None = None, params=(), order_by: str | None = None):
+        sql = f"SELECT * FROM {self.name}"
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        return self._rows(sql, params)
+
+    @property
+    def count(self) -> int:
+        return self.store._value(f"SELECT count(*) FROM {self.name}")
+
+
+class StoreView:
+    """A store (either backend) with the few sqlite-utils conveniences tests use
+    (`db["articles"].insert(row).last_pk`, `.rows`, `.rows_where`, `.get`, `.count`,
+    `db.execute(sql, params)`), built on the store's own statement helpers, so one test
+    body runs on SQLite and on PostgreSQL. Everything else is the store's."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def __getitem__(self, name: str) -> _ViewTable:
+        return _ViewTable(self._store, name)
+
+    def execute(self, sql: str, params=()):
+        return self._store._execute(sql, params)
