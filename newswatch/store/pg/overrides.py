@@ -38,6 +38,15 @@ class PgOverrides:
             [list(range(len(buckets))), [bytes(b) for b in buckets], since_day]).fetchall()
         return {r[0] for r in rows}
 
+    def add_bands(self, article_id: int, buckets: Sequence[bytes], day: str) -> None:
+        # One statement, not one row per band: every round trip to the server counts.
+        if buckets:
+            self.conn.execute(
+                "INSERT INTO lsh_bands (band, bucket, article_id, added) "
+                "SELECT b, k, %s, %s FROM unnest(%s::integer[], %s::bytea[]) AS q(b, k) "
+                "ON CONFLICT DO NOTHING",
+                [article_id, day, list(range(len(buckets))), [bytes(b) for b in buckets]])
+
     # -- outbox ------------------------------------------------------------------------
 
     def outbox_row(self, outbox_id: int) -> dict | None:
