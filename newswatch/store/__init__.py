@@ -12,24 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .alerts import AlertsMixin
-from .articles import ArticlesMixin
-from .bands import BandsMixin
 from .base import SqliteBase
-from .cache import CacheMixin
-from .health import HealthMixin
 from .migrations import FTS_TOKENIZE, migrations
-from .outbox import OutboxMixin
-from .runs import RunsMixin
-from .search import SearchMixin
-from .status import StatusMixin
+from .tables import Tables
 from .target import PostgresTarget, is_postgres, sqlite_path
-from .templates import TemplatesMixin
-
-
-class Tables(ArticlesMixin, RunsMixin, CacheMixin, TemplatesMixin, BandsMixin, HealthMixin,
-             AlertsMixin, OutboxMixin, SearchMixin, StatusMixin):
-    """Every table family's methods, on whichever base executes them."""
 
 
 class Store(Tables, SqliteBase):

@@ -4,7 +4,7 @@ methods whose SQL differs (`overrides`)."""
 
 from __future__ import annotations
 
-from .. import Tables
+from ..tables import Tables
 from .base import PgBase
 from .overrides import PgOverrides
 
