@@ -1,5 +1,6 @@
-"""Alerts end to end against a real SQLite file and a real aiosmtpd server on 127.0.0.1:
-matching rules, the outbox, failures, crashes, digests, and the commands built on them."""
+"""Alerts end to end against a real store (a SQLite file, and PostgreSQL when
+NEWSWATCH_TEST_POSTGRES names a server) and a real aiosmtpd server on 127.0.0.1: matching
+rules, the outbox, failures, crashes, digests, and the commands built on them."""
 
 from __future__ import annotations
 
@@ -17,10 +18,33 @@ import pytest
 from newswatch import alerts, clock
 from newswatch.explain import explain
 from newswatch.store import open_db
-from smtp import DripServer, SmtpServer, add_article, free_port, write_config
+import smtp as smtp_helpers
+from conftest import StoreView
+from newswatch.config import load_config
+from smtp import DripServer, SmtpServer, add_article, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = "2026-03-02T06:00:00+00:00"  # a Monday
+
+
+_DATABASE: list[str] = []  # what `database = ...` says in this test (see `backend`)
+
+
+@pytest.fixture(autouse=True)
+def backend(store_url):
+    """Every test here once per backend."""
+    _DATABASE[:] = [store_url]
+    yield store_url
+    _DATABASE.clear()
+
+
+def write_config(tmp_path, **kw):
+    """tests/smtp.py's config, with `database` pointing at this test's store."""
+    config = smtp_helpers.write_config(tmp_path, **kw)
+    text = config.path.read_text(encoding="utf-8")
+    config.path.write_text(text.replace('database = "newswatch.db"',
+                                        f'database = "{_DATABASE[0]}"', 1), encoding="utf-8")
+    return load_config(config.path)
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +71,7 @@ def server():
 
 def setup(tmp_path, **kw):
     config = write_config(tmp_path, **kw)
-    db = open_db(config.database)
+    db = StoreView(open_db(config.database))
     alerts.sync_watches(db, config)
     return config, db
 

@@ -7,9 +7,8 @@ import json
 import re
 
 import pytest
-import sqlite_utils
 
-from conftest import run_newswatch, write_config
+from conftest import StoredDB, run_newswatch, write_config
 from newswatch import clock
 
 LAVROV = """
@@ -20,7 +19,7 @@ alert_max_age = "120d"
 """
 
 
-def rows_by_slug(db: sqlite_utils.Database) -> dict[str, dict]:
+def rows_by_slug(db: StoredDB) -> dict[str, dict]:
     return {re.search(r"/([^/]+)$", r["url"]).group(1): r for r in db["articles"].rows}
 
 
@@ -29,11 +28,11 @@ def slug_of(site, article_id: str) -> str:
 
 
 @pytest.fixture
-def crawled(tmp_path, site, smtp):
-    config = write_config(tmp_path, site, smtp=smtp, watches=LAVROV)
+def crawled(tmp_path, site, smtp, store_url):
+    config = write_config(tmp_path, site, smtp=smtp, watches=LAVROV, database=store_url)
     result = run_newswatch("crawl", config=config)
     assert result.returncode == 0, result.stderr
-    return config, site, smtp, sqlite_utils.Database(tmp_path / "newswatch.db")
+    return config, site, smtp, StoredDB(store_url)
 
 
 def test_url_variants_collapse_to_one_canonical_row(crawled):
@@ -90,7 +89,7 @@ def test_a_correction_updates_the_row_and_never_realerts(crawled):
 
     result = run_newswatch("crawl", config=config)
     assert result.returncode == 0, result.stderr
-    after = rows_by_slug(sqlite_utils.Database(config.parent / "newswatch.db"))[story["slug"]]
+    after = rows_by_slug(db)[story["slug"]]
     assert "corrected to give the right flight time" in after["text"]
     assert after["id"] == before["id"] and after["first_seen"] == before["first_seen"]
     assert after["changes"] == 1

@@ -11,7 +11,7 @@ import click
 
 from .. import __version__
 from ..errors import DatabaseError, NewswatchError, report
-from . import alerts, crawl, demo, feed, search, serve, status
+from . import alerts, crawl, demo, feed, search, serve, status, store
 from .context import State
 from .logs import setup_logging
 
@@ -35,6 +35,11 @@ class NewswatchGroup(click.Group):
             # A database failure outside the places that report it themselves (disk full,
             # read-only file): the same message and exit code as DatabaseError.
             fail(DatabaseError(str(exc)))
+        except Exception as exc:
+            psycopg = sys.modules.get("psycopg")  # loaded only when a server is in use
+            if psycopg is not None and isinstance(exc, psycopg.Error):
+                fail(DatabaseError(" ".join(str(exc).split())))
+            raise
         except KeyboardInterrupt:
             raise click.exceptions.Exit(130) from None
         if isinstance(code, int) and code:
@@ -67,7 +72,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, log_format: 
     setup_logging(verbose, log_format)
 
 
-for family in (crawl, search, status, alerts, feed, demo, serve):
+for family in (crawl, search, status, alerts, feed, demo, serve, store):
     for command in family.COMMANDS:
         cli.add_command(command)
 

@@ -95,7 +95,12 @@ def check(state: State) -> int:
     from ..locks import check_database_path
 
     config = state.config
-    check_database_path(config.database)
+    from ..store.target import is_postgres
+
+    if is_postgres(config.database):
+        state.db  # noqa: B018 - a server that cannot be reached is a database error (exit 3)
+    else:
+        check_database_path(config.database)
     click.echo(f"config ok: {config.path}: {len(config.outlets)} outlets, "
                f"{len(config.watches)} watches")
     return 0

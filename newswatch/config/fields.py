@@ -88,7 +88,9 @@ SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
 
 FIELDS: tuple[Field, ...] = (
     Field("", "database", "path", "newswatch.db",
-          "SQLite database file; a relative path is taken from the config file's folder"),
+          "SQLite database file (a relative path is taken from the config file's folder; "
+          "sqlite:///path also works), or a PostgreSQL server: "
+          "postgresql://user@host:5432/dbname"),
     Field("", "timezone", "timezone", "UTC",
           "time zone of the schedules and of the times shown in emails"),
     Field("", "contact", "string", "",

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError, QueryError
 from .check import Checker, Section
@@ -24,6 +25,28 @@ DEFAULT_CONFIG_NAME = "newswatch.toml"
 
 def _resolve(folder: Path, value: str) -> Path:
     return folder / Path(value).expanduser()
+
+
+def _database(check: Checker, folder: Path, value: str):
+    """A SQLite path (relative to the config's folder) or a PostgreSQL target."""
+    from ..store.target import PostgresTarget, is_postgres, sqlite_path
+
+    if is_postgres(value):
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise check.error(f"'database': the port of {parts.netloc!r} is not a number",
+                              ("database",)) from None
+        return PostgresTarget(value, folder)
+    if "://" in value and not value.lower().startswith("sqlite:///"):
+        raise check.error(f"'database' must be a file path, sqlite:///path or a "
+                          f"postgresql://user@host:5432/dbname URL, got {value!r}",
+                          ("database",))
+    path = sqlite_path(value)
+    if not path.strip():
+        raise check.error("'database' must name a file", ("database",))
+    return _resolve(folder, path)
 
 
 def find_config(cli_path: str | os.PathLike | None = None) -> Path:
@@ -122,7 +145,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
         seen_names[watch.name] = i
         watches.append(watch)
 
-    return Config(path=path, database=_resolve(folder, database), timezone=timezone,
+    return Config(path=path, database=_database(check, folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
                   outlets=tuple(outlets), watches=tuple(watches), threads=threads, web=web)
 

@@ -131,7 +131,7 @@ class Watch:
 @dataclass(frozen=True)
 class Config:
     path: Path
-    database: Path
+    database: Path  # or a store.target.PostgresTarget (os.PathLike) for a server
     timezone: str
     contact: str
     mail: MailConfig

@@ -41,9 +41,11 @@ class AlertsMixin:
         """Rows {watch, article_id, created, state, reason}; one per (watch, article) is
         kept (UNIQUE), a second is ignored."""
         # One statement for the batch's alert rows, not one round trip per match.
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO alerts (watch, article_id, created, state, reason) "
-            "VALUES (:watch, :article_id, :created, :state, :reason)", rows)
+        self._many(
+            "INSERT INTO alerts (watch, article_id, created, state, reason) "
+            "VALUES (:watch, :article_id, :created, :state, :reason) ON CONFLICT DO NOTHING",
+            [{k: r.get(k) for k in ("watch", "article_id", "created", "state", "reason")}
+             for r in rows])
 
     def pending_alerts(self, watch: str) -> list[dict]:
         """{id, reason} of the watch's pending alerts, oldest first."""
@@ -63,14 +65,18 @@ class AlertsMixin:
     def skip_removed_watches(self, configured: Sequence[str]) -> None:
         """A watch removed from the config sends nothing more."""
         names = list(configured)
+        if not names:
+            self._run("UPDATE alerts SET state = 'skipped', reason = 'watch removed from the "
+                      "config' WHERE state = 'pending'")
+            return
         self._run("UPDATE alerts SET state = 'skipped', reason = 'watch removed from the "
                   f"config' WHERE state = 'pending' AND watch NOT IN ({marks(names)})", names)
 
     def backfill_alert(self, watch: str, article_id: int, now: str) -> bool:
         """A pending 'backfill' alert, unless the story was already alerted (a skipped
         one is revived). Returns whether one was created."""
-        if self._run("INSERT OR IGNORE INTO alerts (watch, article_id, created, state, "
-                     "reason) VALUES (?, ?, ?, 'pending', 'backfill')",
+        if self._run("INSERT INTO alerts (watch, article_id, created, state, reason) "
+                     "VALUES (?, ?, ?, 'pending', 'backfill') ON CONFLICT DO NOTHING",
                      [watch, article_id, now]):
             return True
         return bool(self._run(
@@ -100,5 +106,4 @@ class AlertsMixin:
         return self._value("SELECT created FROM watches WHERE name = ?", [watch])
 
     def set_digest_sent(self, watch: str, when: str) -> None:
-        self._run("INSERT OR REPLACE INTO digests (watch, last_sent) VALUES (?, ?)",
-                  [watch, when])
+        self._upsert("digests", {"watch": watch, "last_sent": when}, ["watch"])

@@ -47,7 +47,7 @@ class ArticlesMixin:
     # -- writes ------------------------------------------------------------------------
 
     def insert_article(self, row: dict) -> int:
-        return self.db["articles"].insert(row).last_pk
+        return self._insert("articles", row)
 
     def correct_article(self, article_id: int, row: dict, now: str) -> None:
         """A correction: new text, same story; first_seen kept, never re-alerted."""
@@ -74,10 +74,9 @@ class ArticlesMixin:
 
     def add_aliases(self, article_id: int, aliases: Sequence[str]) -> None:
         for alias in aliases:
-            self.db["url_aliases"].insert({"url": alias, "article_id": article_id},
-                                          ignore=True)
+            self._insert_ignore("url_aliases", {"url": alias, "article_id": article_id})
 
     def record_fetch(self, row: dict) -> None:
         """The last outcome of fetching a URL: {url, outlet, fetched, status, error,
         article_id, length}."""
-        self.db["fetches"].upsert(row, pk="url")
+        self._upsert("fetches", row, ["url"])

@@ -31,9 +31,9 @@ class BandsMixin:
             [*args, since_day])}
 
     def add_bands(self, article_id: int, buckets: Sequence[bytes], day: str) -> None:
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id, added) "
-            "VALUES (?, ?, ?, ?)",
+        self._many(
+            "INSERT INTO lsh_bands (band, bucket, article_id, added) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(band, bucket, article_id, day) for band, bucket in enumerate(buckets)])
 
     def prune_bands(self, before_day: str) -> int:

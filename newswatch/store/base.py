@@ -1,7 +1,11 @@
 """The connection and its transactions: what every table family's methods stand on.
 
-SQLite specifics (PRAGMAs, `BEGIN IMMEDIATE`, savepoints via sqlite-utils' `atomic`) stay
-here; a second backend implements the same methods on its own connection."""
+`StoreBase` holds the helpers the table families call (`_all`, `_one`, `_value`, `_run`,
+`_many`, `_insert`, `_upsert`, `_update`); their SQL is written once with `?` (or `:name`)
+placeholders and portable statements (`ON CONFLICT ... DO NOTHING/UPDATE`), and each backend
+executes it on its own connection (`_execute`, `_executemany`). SQLite specifics (PRAGMAs,
+`BEGIN IMMEDIATE`, savepoints via sqlite-utils' `atomic`) are `SqliteBase`'s; PostgreSQL's
+live in `newswatch.store.pg`."""
 
 from __future__ import annotations
 
@@ -17,10 +21,82 @@ from . import migrations
 
 
 class StoreBase:
-    """One database connection. Rows come back as dicts."""
+    """What both backends share. Rows come back as dicts."""
 
     # What a failed statement raises: callers stop a pass on these (exit 3).
+    errors: tuple[type[BaseException], ...] = ()
+    backend = ""
+
+    # -- what a backend provides -------------------------------------------------------
+
+    def _execute(self, sql: str, params: Sequence | dict = ()):
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: Sequence) -> None:
+        raise NotImplementedError
+
+    def _insert(self, table: str, row: dict) -> int:
+        """Insert one row; returns its integer primary key `id`."""
+        raise NotImplementedError
+
+    def lock_identity(self) -> None:
+        """Serialise "is this story already stored?" with other writers until the
+        transaction ends (a no-op where the database has one writer at a time)."""
+
+    # -- helpers for the table families ------------------------------------------------
+
+    def _all(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
+        cursor = self._execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _one(self, sql: str, params: Sequence | dict = ()) -> dict | None:
+        cursor = self._execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row))
+
+    def _value(self, sql: str, params: Sequence | dict = ()) -> Any:
+        row = self._execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def _run(self, sql: str, params: Sequence | dict = ()) -> int:
+        """Execute one statement; returns the rows it changed."""
+        return self._execute(sql, params).rowcount
+
+    def _many(self, sql: str, rows: Sequence) -> None:
+        """One statement over many parameter rows (tuples, or dicts for `:name`)."""
+        rows = list(rows)
+        if rows:
+            self._executemany(sql, rows)
+
+    def _upsert(self, table: str, row: dict, key: Sequence[str]) -> None:
+        """Insert `row`, or update the given columns of the row with the same `key`."""
+        cols = list(row)
+        rest = [c for c in cols if c not in key] or list(key)
+        self._run(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
+                  f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                  + ", ".join(f"{c} = excluded.{c}" for c in rest), list(row.values()))
+
+    def _insert_ignore(self, table: str, row: dict) -> int:
+        """Insert `row` unless it breaks a uniqueness constraint; returns rows inserted."""
+        cols = list(row)
+        return self._run(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
+                         "ON CONFLICT DO NOTHING", list(row.values()))
+
+    def _update(self, table: str, pk: str, key: Any, row: dict) -> int:
+        if not row:
+            return 0
+        return self._run(f"UPDATE {table} SET " + ", ".join(f"{c} = ?" for c in row)
+                         + f" WHERE {pk} = ?", [*row.values(), key])
+
+
+class SqliteBase(StoreBase):
+    """One SQLite connection (sqlite-utils)."""
+
     errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+    backend = "sqlite"
 
     def __init__(self, db: sqlite_utils.Database, path: str | Path | None = None):
         self.db = db
@@ -60,8 +136,14 @@ class StoreBase:
     def has_column(self, table: str, column: str) -> bool:
         return column in {c.name for c in self.db[table].columns}
 
-    # Transitional: callers that still hold their own SQL (cli.py, scheduler.py, tests)
-    # reach the sqlite-utils Database through the store until their queries move here.
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table (FTS shadow tables left out)."""
+        return {t: self.db[t].count for t in self.db.table_names()
+                if not t.startswith("articles_fts") and t != "_sqlite_migrations"}
+
+    # Transitional, SQLite only and for tests: they still insert and query through
+    # sqlite-utils (`store["articles"].insert(...)`, `store.execute(...)`). Product code
+    # uses only the Store methods, which both backends implement.
     def __getattr__(self, name: str) -> Any:
         if name == "db":
             raise AttributeError(name)
@@ -69,6 +151,18 @@ class StoreBase:
 
     def __getitem__(self, table: str):
         return self.db[table]
+
+    def _execute(self, sql: str, params: Sequence | dict = ()):
+        return self.conn.execute(sql, params if isinstance(params, dict) else list(params))
+
+    def _executemany(self, sql: str, rows: Sequence) -> None:
+        self.conn.executemany(sql, rows)
+
+    def _insert(self, table: str, row: dict) -> int:
+        cols = list(row)
+        return self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)})",
+            list(row.values())).lastrowid
 
     # -- transactions ----------------------------------------------------------------
 
@@ -123,28 +217,6 @@ class StoreBase:
                 self.conn.rollback()
         except sqlite3.Error:
             pass
-
-    # -- helpers for the table families ------------------------------------------------
-
-    def _all(self, sql: str, params: Sequence = ()) -> list[dict]:
-        cursor = self.conn.execute(sql, list(params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-    def _one(self, sql: str, params: Sequence = ()) -> dict | None:
-        cursor = self.conn.execute(sql, list(params))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], row))
-
-    def _value(self, sql: str, params: Sequence = ()) -> Any:
-        row = self.conn.execute(sql, list(params)).fetchone()
-        return None if row is None else row[0]
-
-    def _run(self, sql: str, params: Sequence = ()) -> int:
-        """Execute one statement; returns the rows it changed."""
-        return self.conn.execute(sql, list(params)).rowcount
 
 
 def marks(items: Sequence) -> str:

@@ -136,6 +136,8 @@ class ArticleStore:
             return  # after a database error the pass is stopping; these are fetched again
         try:
             with self.store.transaction():
+                # Another worker may be storing a copy of one of these stories right now.
+                self.store.lock_identity()
                 for item in batch:
                     self._write(item)
                 self._refilter(batch)

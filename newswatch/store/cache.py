@@ -22,8 +22,7 @@ class CacheMixin:
                     self._run("UPDATE http_cache SET checked = ?, status = 304 WHERE url = ?",
                               [row["checked"], row["url"]])
                 elif clean:
-                    self.db["http_cache"].upsert(
-                        {k: row.get(k) for k in ("url", "etag", "last_modified", "checked",
-                                                 "status")}, pk="url")
+                    self._upsert("http_cache", {k: row.get(k) for k in (
+                        "url", "etag", "last_modified", "checked", "status")}, ["url"])
                 else:
                     self._run("DELETE FROM http_cache WHERE url = ?", [row["url"]])

@@ -21,13 +21,13 @@ class TemplatesMixin:
         """Count each block (fingerprint -> sample) of one page once; False (nothing
         changed) when this (outlet, url) was already counted."""
         with self.transaction():  # a savepoint inside the store batch
-            if not self._run("INSERT OR IGNORE INTO template_pages(outlet, url) "
-                             "VALUES (?, ?)", [outlet, url]):
+            if not self._run("INSERT INTO template_pages(outlet, url) VALUES (?, ?) "
+                             "ON CONFLICT DO NOTHING", [outlet, url]):
                 return False
-            self.conn.executemany(
+            self._many(
                 "INSERT INTO template_blocks(outlet, fingerprint, pages, last_seen, sample) "
                 "VALUES (?, ?, 1, ?, ?) ON CONFLICT(outlet, fingerprint) DO UPDATE SET "
-                "pages = pages + 1, last_seen = excluded.last_seen",
+                "pages = template_blocks.pages + 1, last_seen = excluded.last_seen",
                 [(outlet, fp, now, sample) for fp, sample in blocks.items()])
         return True
 

@@ -1,0 +1,16 @@
+"""The PostgreSQL store: the same table families as SQLite's `Store` (the mixins of
+`newswatch.store`), executed on psycopg 3, with PostgreSQL's own migrations and the few
+methods whose SQL differs (`overrides`)."""
+
+from __future__ import annotations
+
+from ..tables import Tables
+from .base import PgBase
+from .overrides import PgOverrides
+
+
+class PgStore(PgOverrides, Tables, PgBase):
+    """The database on a PostgreSQL server."""
+
+
+__all__ = ["PgStore"]

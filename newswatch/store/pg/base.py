@@ -1,0 +1,167 @@
+"""The PostgreSQL connection (psycopg 3) and its transactions.
+
+The table families' SQL is written with SQLite's `?` / `:name` placeholders; `_translate`
+turns them into psycopg's `%s` / `%(name)s` once per statement text, so one mixin serves
+both backends. The connection is in autocommit mode and `transaction()` is psycopg's
+`Connection.transaction()` (BEGIN ... COMMIT, a savepoint when nested)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from typing import Any, Iterator, Sequence
+
+import psycopg
+from psycopg import pq
+
+from ...errors import DatabaseError
+from ..base import StoreBase
+from ..target import redact
+from . import migrations
+
+# A quoted literal or identifier (kept as is), a `?`, a `:name` (not `::type`), or a `%`.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|\?|(?<!:):([A-Za-z_]\w*)|%")
+
+
+@functools.lru_cache(maxsize=1024)
+def _translate(sql: str) -> str:
+    def repl(m: re.Match) -> str:
+        tok = m.group(0)
+        if tok == "?":
+            return "%s"
+        if tok == "%":
+            return "%%"
+        if m.group(1):
+            return f"%({m.group(1)})s"
+        return tok
+    return _TOKENS.sub(repl, sql)
+
+
+class PgBase(StoreBase):
+    """One PostgreSQL connection."""
+
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    backend = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection, url: str):
+        self.conn = conn
+        self.url = url
+        self.path = redact(url)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True):
+        """Connect; apply the migrations not yet applied (under an advisory lock, so two
+        processes starting together do not race)."""
+        try:
+            extra = {} if "application_name" in url else {"application_name": "newswatch"}
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=10, **extra)
+        except psycopg.Error as exc:
+            raise DatabaseError(f"{redact(url)}: {_one_line(exc)}") from exc
+        try:
+            if migrate:
+                migrations.apply(conn)
+        except psycopg.Error as exc:
+            conn.close()
+            raise DatabaseError(f"{redact(url)}: {_one_line(exc)}") from exc
+        return cls(conn, url)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def applied_migrations(self) -> list[str]:
+        return migrations.applied(self.conn)
+
+    @functools.cached_property
+    def _columns(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for table, column in self.conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema()"):
+            out.setdefault(table, set()).add(column)
+        return out
+
+    def has_column(self, table: str, column: str) -> bool:
+        return column in self._columns.get(table, set())
+
+    def table_counts(self) -> dict[str, int]:
+        return {t: self.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                for t in sorted(self._columns) if t != "schema_migrations"}
+
+    # -- statements --------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: Sequence | dict = ()):
+        if not params:  # psycopg reads placeholders only when given parameters
+            return self.conn.execute(sql)
+        return self.conn.execute(_translate(sql), _clean(params))
+
+    def _executemany(self, sql: str, rows: Sequence) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_translate(sql), [_clean(r) for r in rows])
+
+    def _insert(self, table: str, row: dict) -> int:
+        cols = list(row)
+        return self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
+            f"({', '.join(['%s'] * len(cols))}) RETURNING id",
+            _clean(list(row.values()))).fetchone()[0]
+
+    # -- transactions ----------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status != pq.TransactionStatus.IDLE
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction, or a savepoint inside the caller's."""
+        with self.conn.transaction():
+            yield
+
+    # Row locks and MVCC need no up-front write lock: the same as `transaction()`.
+    write_transaction = transaction
+
+    @contextlib.contextmanager
+    def durable(self) -> Iterator[None]:
+        """A commit is durable on PostgreSQL unless the server says otherwise: make sure
+        this session's outbox changes wait for the WAL flush."""
+        if not self.in_transaction:
+            self.conn.execute("SET synchronous_commit = on")
+        yield
+
+    def rollback(self) -> None:
+        """Roll back whatever the connection still holds; a lost connection stays lost
+        (the next statement raises, and the pass stops)."""
+        try:
+            if not self.conn.closed and self.in_transaction:
+                self.conn.rollback()
+        except psycopg.Error:
+            pass
+
+    def lock_identity(self) -> None:
+        """One writer at a time decides whether a story is new: held until the batch's
+        transaction ends, so two workers storing copies of one wire story in the same
+        second see each other's rows (READ COMMITTED) and the second becomes a duplicate.
+        One lock, not one per band: per-band locks taken article after article by several
+        batches could deadlock."""
+        if self.in_transaction:
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('newswatch identity ' "
+                              "|| current_schema()))")
+
+
+def _clean(params: Sequence | dict):
+    """PostgreSQL text cannot hold NUL (SQLite's can): a page with one must not stop a
+    pass, so NULs are dropped from text parameters."""
+    if isinstance(params, dict):
+        return {k: _nonul(v) for k, v in params.items()}
+    return [_nonul(v) for v in params]
+
+
+def _nonul(value):
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "")
+    return value
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,121 @@
+"""The methods whose SQL differs on PostgreSQL: full-text search (tsvector/tsquery instead
+of FTS5), the band lookup (no CROSS JOIN ... ON), the outbox claim (row locks) and `SELECT *`
+reads that must not return the search column."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import psycopg
+
+from ...errors import DatabaseError, QueryError
+from ..search import _EXPLAIN_COLS
+from .tsquery import to_tsquery_sql
+
+# ts_rank's weights for D, C, B (the text), A (the title): the title counts double, as
+# bm25(articles_fts, 2.0, 1.0) weighs it on SQLite.
+_WEIGHTS = "'{0.1, 0.2, 0.5, 1.0}'"
+
+
+class PgOverrides:
+    # -- articles ----------------------------------------------------------------------
+
+    def article(self, article_id: int) -> dict | None:
+        row = self._one("SELECT * FROM articles WHERE id = ?", [article_id])
+        if row is not None:
+            row.pop("fts", None)
+        return row
+
+    # -- bands -------------------------------------------------------------------------
+
+    def band_candidates(self, buckets: Sequence[bytes], since_day: str) -> set[int]:
+        if not buckets:
+            return set()
+        rows = self.conn.execute(
+            "SELECT l.article_id FROM unnest(%s::integer[], %s::bytea[]) AS q(band, bucket) "
+            "JOIN lsh_bands l ON l.band = q.band AND l.bucket = q.bucket "
+            "WHERE l.added >= %s",
+            [list(range(len(buckets))), [bytes(b) for b in buckets], since_day]).fetchall()
+        return {r[0] for r in rows}
+
+    def add_bands(self, article_id: int, buckets: Sequence[bytes], day: str) -> None:
+        # One statement, not one row per band: every round trip to the server counts.
+        if buckets:
+            self.conn.execute(
+                "INSERT INTO lsh_bands (band, bucket, article_id, added) "
+                "SELECT b, k, %s, %s FROM unnest(%s::integer[], %s::bytea[]) AS q(b, k) "
+                "ON CONFLICT DO NOTHING",
+                [article_id, day, list(range(len(buckets))), [bytes(b) for b in buckets]])
+
+    # -- outbox ------------------------------------------------------------------------
+
+    def outbox_row(self, outbox_id: int) -> dict | None:
+        """Inside a transaction (the claim), the row is locked until it ends, and a row
+        another worker is claiming right now reads as absent: any worker can send, none
+        sends twice."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.in_transaction else ""
+        return self._one(
+            "SELECT id, message_id, watch, recipients, raw, state, attempts, claimed_by, "
+            "claimed_at, next_attempt FROM outbox WHERE id = ?" + lock, [outbox_id])
+
+    # -- search ------------------------------------------------------------------------
+
+    def _tsquery(self, fts: str, source: str) -> tuple[str, list]:
+        try:
+            return to_tsquery_sql(fts)
+        except QueryError as exc:
+            raise QueryError(f"cannot run query {source or fts!r}: {exc}") from exc
+
+    def search_articles(self, fts: str, *, source: str = "", limit: int = 50,
+                        outlets: Sequence[str] | None = None, since: str | None = None,
+                        include_duplicates: bool = False) -> list[dict]:
+        tsq, params = self._tsquery(fts, source)
+        where = ["a.fts @@ q.q"]
+        if outlets is not None:
+            where.append("a.outlet = ANY(%s)")
+            params.append(list(outlets))
+        if since is not None:
+            where.append("coalesce(a.published, a.first_seen) >= %s")
+            params.append(since)
+        if not include_duplicates:
+            where.append("a.duplicate_of IS NULL")
+        params.append(int(limit))
+        sql = (
+            "SELECT a.id, a.url, a.outlet, a.title, a.published, a.first_seen, a.text "
+            f"FROM (SELECT {tsq} AS q) AS q, articles a WHERE {' AND '.join(where)} "
+            f"ORDER BY ts_rank({_WEIGHTS}::float4[], a.fts, q.q) DESC, "
+            "coalesce(a.published, a.first_seen) DESC LIMIT %s")
+        try:
+            return self._pg_all(sql, params)
+        except psycopg.errors.SyntaxError as exc:  # a tsquery the server refuses
+            raise QueryError(f"cannot run query {source!r}: {exc}") from exc
+        except psycopg.Error as exc:
+            raise DatabaseError(" ".join(str(exc).split())) from exc
+
+    def backfill_candidates(self, fts: str, since: str,
+                            outlets: Sequence[str] | None = None) -> list[int]:
+        tsq, params = self._tsquery(fts, "")
+        params.append(since)
+        where = ""
+        if outlets is not None:
+            where = " AND a.outlet = ANY(%s)"
+            params.append(list(outlets))
+        return [r["id"] for r in self._pg_all(
+            f"SELECT a.id FROM (SELECT {tsq} AS q) AS q, articles a WHERE a.fts @@ q.q "
+            "AND coalesce(a.published, a.first_seen) >= %s AND a.duplicate_of IS NULL"
+            + where + " ORDER BY a.id", params)]
+
+    def explain_article(self, urls: Sequence[str]) -> dict | None:
+        for url in urls:
+            row = (self._one(f"SELECT {_EXPLAIN_COLS} FROM articles WHERE url = ?", [url])
+                   or self._one(f"SELECT {_EXPLAIN_COLS} FROM articles WHERE id = (SELECT "
+                                "article_id FROM url_aliases WHERE url = ?)", [url]))
+            if row:
+                return row
+        return None
+
+    def _pg_all(self, sql: str, params: Sequence) -> list[dict]:
+        """Native psycopg placeholders (%s), no translation."""
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
