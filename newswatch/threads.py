@@ -6,9 +6,16 @@ the text, body, names = capitalised words not opening a sentence) and is compare
 threads active in the window: those whose last report is at most `window_hours` older than
 the stream's clock. Candidates come from an inverted index of the threads' rarer terms
 (idf >= MIN_IDF), so the work per article depends on the window, never on the archive. A
-candidate's score is the weighted sum of the four cosines against the thread's centroids,
-less a time penalty that grows with the hours since the thread's last report; the article
-joins the best candidate at or above `threshold`, or starts a thread named by its own id.
+candidate is scored on pair features: the four cosines against the thread's centroids, the
+best cosine against the bodies of its last MEMBERS reports (a report close to one member
+but not yet to the mix), the time since its last report as a fraction of the window, and a
+names conflict (both name several people or places, almost none in common). The default
+score is the weighted sum of the four cosines less a time penalty that grows with the age,
+with the names conflict as a veto; the article joins the best candidate at or above
+`threshold`, or starts a thread named by its own id. `model=` (e.g. DEFAULT_MODEL) scores by
+a logistic model over all the pair features instead, as Miranda et al. fit theirs; fitted by
+`bench/threads.py --learned`, it did not beat the hand weights out of fold on every set, so
+it is not the default.
 
 Precision first (a wrong merge hides a new story): centroids, not single links (one shared
 paragraph cannot chain two events), and a thread expires out of the window, so the same
@@ -20,7 +27,8 @@ hashed buckets (a collision only blurs the idf of two rare terms).
 
 State as rows (for the store, which owns the SQL): `rows()` -> {"meta": [(key, value)],
 "threads": [(thread_id, first_ts, last_ts, size)], "terms": [(thread_id, field, term,
-weight)], "df": [(bucket, count)]}; `ThreadIndex.from_rows(rows, **params)` rebuilds it
+weight)], "df": [(bucket, count)]}; fields are the four sub-vectors' sums and "m0".."m3", the
+bodies of the last reports; `ThreadIndex.from_rows(rows, **params)` rebuilds it
 (the postings are derived from the terms). Times are POSIX seconds (floats).
 
 Term folding: `normalise` (text -> text) is applied before tokenising; the default is NFKC
@@ -51,12 +59,19 @@ QUERY_TERMS = 12          # an article looks up its QUERY_TERMS heaviest rare te
 INDEX_TERMS = 40          # a thread is findable by its INDEX_TERMS heaviest rare terms
 CENTROID_TERMS = 150      # per field; the tail of a long thread's centroid is dropped
 DOC_TERMS = 100           # an article's vectors keep their DOC_TERMS heaviest terms
-MAX_CANDIDATES = 25       # scored per article (most shared query terms first)
+MAX_CANDIDATES = 10       # scored per article (most shared query terms first; 25 gave the
+                          # same decisions on every labelled set at 1.5x the cost)
+MEMBERS = 4               # a thread keeps the body vectors of its last MEMBERS reports
 DF_BUCKETS = 1 << 20
 DEFAULT_WINDOW_HOURS = 72.0
 # Chosen by bench/threads.py on all labelled sets (see the README's thread figures).
+PAIR_FEATURES = ("title", "lead", "body", "names", "member", "age", "conflict")
+# Fitted by `bench/threads.py --learned` on all labelled sets (logistic regression).
+DEFAULT_MODEL = {"bias": -3.475, "title": 2.65, "lead": -2.098, "body": 1.894,
+                 "names": 3.418, "member": 8.298, "age": -9.554, "conflict": -2.029}
+MODEL_THRESHOLD = 0.6     # a probability, for model=
 DEFAULT_WEIGHTS = {"title": 0.2, "lead": 0.2, "body": 0.5, "names": 0.1}
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.3   # on the weighted cosine sum
 DEFAULT_TIME_PENALTY = 0.3  # score lost at the far edge of the window
 # Two reports that each name several people or places but almost none in common are two
 # events (the same kind of fire in two towns), whatever their other words share. On the
@@ -91,6 +106,7 @@ class Features(NamedTuple):
     vectors: dict[str, dict[str, float]]
     query: list[str]
     terms: frozenset  # counted once into the document frequencies
+    rare: frozenset = frozenset()  # vector terms rare enough to index, at arrival
 
 
 class Decision(NamedTuple):
@@ -114,6 +130,8 @@ class _Thread:
     sums: dict[str, dict[str, float]] = field(default_factory=lambda: {f: {} for f in FIELDS})
     norms: dict[str, float] = field(default_factory=dict)
     indexed: frozenset = frozenset()
+    members: list = field(default_factory=list)  # body vectors of the last reports
+    rare: frozenset = frozenset()
 
 
 def _timestamp(when) -> float:
@@ -122,12 +140,29 @@ def _timestamp(when) -> float:
     return float(when)
 
 
-def _unit(counts: Counter, idf: Callable[[str], float]) -> dict[str, float]:
-    vec = {t: (1.0 + math.log(c)) * idf(t) for t, c in counts.items()}
+def _unit(counts: Counter, idf: dict[str, float]) -> dict[str, float]:
+    vec = {t: (1.0 + math.log(c)) * idf[t] for t, c in counts.items()}
     if len(vec) > DOC_TERMS:  # the light tail moves a cosine little and costs the most
         vec = dict(heapq.nlargest(DOC_TERMS, vec.items(), key=lambda kv: kv[1]))
     norm = math.sqrt(sum(w * w for w in vec.values()))
     return {t: w / norm for t, w in vec.items()} if norm else {}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    return sum(w * get(t, 0.0) for t, w in a.items())
+
+
+def _heaviest(vectors: dict[str, dict[str, float]], rare: frozenset, n: int) -> list[str]:
+    """The n heaviest terms of title, body and names among the rare ones."""
+    weight: Counter = Counter()
+    for f in ("title", "body", "names"):
+        for t, w in vectors[f].items():
+            if t in rare:
+                weight[t] += w
+    return [t for t, _ in weight.most_common(n)]
 
 
 def _cosine(vec: dict[str, float], sums: dict[str, float], norm: float) -> float:
@@ -149,13 +184,22 @@ class DocumentFrequencies:
     def bucket(self, term: str) -> int:
         return zlib.crc32(term.encode("utf-8")) & self._mask
 
+    def _buckets(self, terms: list[str]) -> np.ndarray:
+        mask, crc = self._mask, zlib.crc32
+        return np.fromiter((crc(t.encode("utf-8")) & mask for t in terms), np.int64, len(terms))
+
     def add(self, terms: Iterable[str]) -> None:
         self.n += 1
-        for b in {self.bucket(t) for t in terms}:
-            self.counts[b] += 1
+        self.counts[np.unique(self._buckets(list(terms)))] += 1
 
     def idf(self, term: str) -> float:
         return math.log((1 + self.n) / (1 + int(self.counts[self.bucket(term)]))) + 1.0
+
+    def idfs(self, terms: Iterable[str]) -> dict[str, float]:
+        """idf of many terms in one numpy step (a Python call per term cost the most)."""
+        terms = list(terms)
+        values = np.log((1 + self.n) / (1.0 + self.counts[self._buckets(terms)])) + 1.0
+        return dict(zip(terms, values.tolist()))
 
 
 class ThreadIndex:
@@ -165,11 +209,18 @@ class ThreadIndex:
     weighed against a known vocabulary."""
 
     def __init__(self, *, window_hours: float = DEFAULT_WINDOW_HOURS,
-                 threshold: float = DEFAULT_THRESHOLD, weights: dict | None = None,
+                 threshold: float | None = None, weights: dict | None = None,
                  time_penalty: float = DEFAULT_TIME_PENALTY,
                  names_floor: float = DEFAULT_NAMES_FLOOR,
-                 normalise: Callable[[str], str] = default_normalise):
+                 normalise: Callable[[str], str] = default_normalise,
+                 model: dict | None = None):
+        """`model` (feature -> coefficient, "bias"; e.g. DEFAULT_MODEL) replaces the
+        hand-weighted score by a logistic one; `threshold` is then a probability
+        (MODEL_THRESHOLD unless given), else a weighted sum (DEFAULT_THRESHOLD)."""
         self.window = window_hours * 3600.0
+        self.model = dict(model) if model is not None else None
+        if threshold is None:
+            threshold = DEFAULT_THRESHOLD if self.model is None else MODEL_THRESHOLD
         self.threshold = threshold
         self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
         self.time_penalty = time_penalty
@@ -192,8 +243,10 @@ class ThreadIndex:
         for line in text.splitlines():
             for m in _NAME.finditer(line):
                 word = m.group(0)
+                if not word[0].isupper() or m.start() == 0:
+                    continue
                 before = line[max(0, m.start() - 4):m.start()]  # not the whole prefix
-                if word[0].isupper() and not (m.start() == 0 or _SENTENCE_END.search(before)):
+                if not _SENTENCE_END.search(before):
                     out.extend(self._tokens(word))
         return out[:MAX_WORDS]
 
@@ -206,24 +259,22 @@ class ThreadIndex:
                   "body": Counter(body), "names": Counter(self._names(title + "\n" + text))}
         terms = frozenset(body) | frozenset(title_t)
         self.df.add(terms)
-        idf = self.df.idf
+        idf = self.df.idfs(terms | counts["names"].keys())
         vectors = {f: _unit(c, idf) for f, c in counts.items()}
-        query = self._rarest(vectors, QUERY_TERMS)
-        return Features(doc.id, _timestamp(doc.published), vectors, query, terms)
+        warm = self.df.n >= WARMUP_DOCS
+        rare = frozenset(t for v in vectors.values() for t in v
+                         if not warm or idf[t] >= MIN_IDF)
+        query = _heaviest(vectors, rare, QUERY_TERMS)
+        return Features(doc.id, _timestamp(doc.published), vectors, query, terms, rare)
 
     def terms(self, doc: Doc) -> frozenset:
         """The distinct terms of title and text, as counted into the document frequencies."""
         return frozenset(self._tokens(doc.text or "")) | frozenset(self._tokens(doc.title or ""))
 
-    def _rarest(self, vectors: dict[str, dict[str, float]], n: int) -> list[str]:
-        """The n heaviest terms of title, body and names that are rare enough to look up."""
-        idf, warm = self.df.idf, self.df.n >= WARMUP_DOCS
-        rare: Counter = Counter()
-        for f in ("title", "body", "names"):
-            for t, w in vectors[f].items():
-                if not warm or idf(t) >= MIN_IDF:
-                    rare[t] += w
-        return [t for t, _ in rare.most_common(n)]
+    def _rare(self, terms: Iterable[str]) -> frozenset:
+        """The terms rare enough to look up, by today's frequencies (after a restart)."""
+        warm = self.df.n >= WARMUP_DOCS
+        return frozenset(t for t, v in self.df.idfs(terms).items() if not warm or v >= MIN_IDF)
 
     def prime(self, docs: Iterable[Doc]) -> None:
         for doc in docs:
@@ -234,16 +285,32 @@ class ThreadIndex:
     def assign(self, doc: Doc) -> Decision:
         return self.place(self.analyse(doc))
 
+    def pair_features(self, feats: Features, thread: _Thread) -> dict[str, float]:
+        """PAIR_FEATURES of an article against a thread (all in [0, 1])."""
+        x = {f: _cosine(feats.vectors[f], thread.sums[f], thread.norms.get(f, 0.0))
+             for f in FIELDS}
+        body = feats.vectors["body"]
+        x["member"] = max((_dot(body, m) for m in thread.members), default=0.0)
+        x["age"] = min(1.0, abs(feats.ts - thread.last) / self.window)
+        x["conflict"] = float(x["names"] < self.names_floor
+                              and len(feats.vectors["names"]) >= NAMES_MIN
+                              and len(thread.sums["names"]) >= NAMES_MIN)
+        return x
+
     def score(self, feats: Features, thread: _Thread) -> tuple[float, dict]:
-        sims = {f: _cosine(feats.vectors[f], thread.sums[f], thread.norms.get(f, 0.0))
-                for f in FIELDS}
+        x = self.pair_features(feats, thread)
+        if self.model is not None:
+            z = self.model.get("bias", 0.0) + sum(self.model.get(f, 0.0) * v
+                                                  for f, v in x.items())
+            total = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        else:
+            total = sum(self.weights.get(f, 0.0) * x[f] for f in FIELDS)
+            total -= self.time_penalty * x["age"]
+            if x["conflict"]:
+                total = min(total, self.threshold - 1e-6)  # vetoed; still reported as nearest
         hours = abs(feats.ts - thread.last) / 3600.0
-        total = sum(self.weights.get(f, 0.0) * s for f, s in sims.items())
-        total -= self.time_penalty * min(1.0, hours * 3600.0 / self.window)
-        if (sims["names"] < self.names_floor and len(feats.vectors["names"]) >= NAMES_MIN
-                and len(thread.sums["names"]) >= NAMES_MIN):
-            total = min(total, self.threshold - 1e-6)  # vetoed; still reported as nearest
-        return total, {**{f: round(s, 3) for f, s in sims.items()}, "hours": round(hours, 1)}
+        why = {f: round(x[f], 3) for f in (*FIELDS, "member")}
+        return total, {**why, "conflict": bool(x["conflict"]), "hours": round(hours, 1)}
 
     def candidates(self, feats: Features) -> list[_Thread]:
         hits: Counter = Counter()
@@ -251,6 +318,12 @@ class ThreadIndex:
             for tid in self.postings.get(term, ()):
                 hits[tid] += 1
         return [self.threads[tid] for tid, _ in hits.most_common(MAX_CANDIDATES)]
+
+    def join(self, feats: Features, thread_id) -> None:
+        """Put the article into the thread `thread_id`, or start it (for labelled runs)."""
+        self.expire(max(self.clock, feats.ts))
+        thread = self.threads.get(thread_id) or _Thread(thread_id, feats.ts, feats.ts)
+        self._join(thread, feats)
 
     def place(self, feats: Features) -> Decision:
         """Join the best active thread at or above the threshold, or start one."""
@@ -292,6 +365,10 @@ class ThreadIndex:
                 sums = dict(heapq.nlargest(CENTROID_TERMS, sums.items(), key=lambda kv: kv[1]))
                 thread.sums[f] = sums
             thread.norms[f] = math.sqrt(sum(w * w for w in sums.values()))
+        thread.members = [*thread.members[-(MEMBERS - 1):], feats.vectors["body"]]
+        sums = thread.sums
+        thread.rare = (thread.rare | feats.rare) & (sums["title"].keys() | sums["body"].keys()
+                                                    | sums["names"].keys())
         thread.size += 1
         thread.first = min(thread.first, feats.ts)
         thread.last = max(thread.last, feats.ts)
@@ -301,7 +378,7 @@ class ThreadIndex:
         self.clock = max(self.clock, feats.ts)
 
     def _reindex(self, thread: _Thread) -> None:
-        new = frozenset(self._rarest(thread.sums, INDEX_TERMS))
+        new = frozenset(_heaviest(thread.sums, thread.rare, INDEX_TERMS))
         for t in thread.indexed - new:
             self._unpost(t, thread.id)
         for t in new - thread.indexed:
@@ -339,7 +416,9 @@ class ThreadIndex:
             "meta": [("n_docs", self.df.n), ("clock", self.clock)],
             "threads": [(t.id, t.first, t.last, t.size) for t in self.threads.values()],
             "terms": [(t.id, f, term, w) for t in self.threads.values() for f in FIELDS
-                      for term, w in t.sums[f].items()],
+                      for term, w in t.sums[f].items()]
+            + [(t.id, f"m{i}", term, w) for t in self.threads.values()
+               for i, m in enumerate(t.members) for term, w in m.items()],
             "df": [(int(b), int(self.df.counts[b])) for b in nz],
         }
 
@@ -353,12 +432,21 @@ class ThreadIndex:
             index.df.counts[bucket] = count
         for tid, first, last, size in sorted(rows.get("threads", []), key=lambda r: r[2]):
             index.threads[tid] = _Thread(tid, first, last, size)
+        members: dict = {}
         for tid, f, term, w in rows.get("terms", []):
-            if tid in index.threads:
+            if tid not in index.threads:
+                continue
+            if f in FIELDS:
                 index.threads[tid].sums[f][term] = w
+            else:  # "m0".."m3": the last reports' bodies, oldest first
+                members.setdefault(tid, {}).setdefault(f, {})[term] = w
         for thread in index.threads.values():
             thread.norms = {f: math.sqrt(sum(w * w for w in thread.sums[f].values()))
                             for f in FIELDS}
+            slots = members.get(thread.id, {})
+            thread.members = [slots[k] for k in sorted(slots, key=lambda k: int(k[1:]))]
+            thread.rare = index._rare(thread.sums["title"].keys() | thread.sums["body"].keys()
+                                      | thread.sums["names"].keys())
             index._reindex(thread)
         return index
 

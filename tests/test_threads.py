@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from newswatch.threads import Doc, ThreadIndex
+import pytest
+
+from newswatch.threads import DEFAULT_MODEL, Doc, ThreadIndex
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -109,8 +111,13 @@ def _visit_stream():
     ]
 
 
-def test_one_visit_by_two_outlets_over_two_days_is_one_thread():
-    index = _index()
+# Both scorers: the hand weights (default) and the logistic model (model=DEFAULT_MODEL).
+SCORERS = pytest.mark.parametrize("scorer", [{}, {"model": DEFAULT_MODEL}], ids=["hand", "model"])
+
+
+@SCORERS
+def test_one_visit_by_two_outlets_over_two_days_is_one_thread(scorer):
+    index = _index(**scorer)
     decisions = [index.assign(d) for d in _visit_stream()]
     assert decisions[0].new and decisions[0].thread_id == 1
     assert [d.thread_id for d in decisions] == [1, 1, 1, 1]
@@ -121,8 +128,9 @@ def test_one_visit_by_two_outlets_over_two_days_is_one_thread():
     assert decisions[2].score >= index.threshold and why["hours"] > 20
 
 
-def test_another_visit_a_year_later_and_the_trip_the_other_way_start_their_own_threads():
-    index = _index()
+@SCORERS
+def test_another_visit_a_year_later_and_the_trip_the_other_way_start_their_own_threads(scorer):
+    index = _index(**scorer)
     for d in _visit_stream():
         index.assign(d)
     other_way = index.assign(_doc(5, OTHER_WAY, T0 + timedelta(days=2, hours=8)))
@@ -131,8 +139,9 @@ def test_another_visit_a_year_later_and_the_trip_the_other_way_start_their_own_t
     assert later.new and later.thread_id == 6
 
 
-def test_two_similar_incidents_in_different_cities_on_one_day_are_two_threads():
-    index = _index()
+@SCORERS
+def test_two_similar_incidents_in_different_cities_on_one_day_are_two_threads(scorer):
+    index = _index(**scorer)
     day = datetime(2026, 5, 9, 6, 0, tzinfo=timezone.utc)
     a = index.assign(_doc(10, FIRE_DUNMORE, day))
     b = index.assign(_doc(11, FIRE_CASTLEBAY, day + timedelta(hours=7)))
@@ -142,15 +151,20 @@ def test_two_similar_incidents_in_different_cities_on_one_day_are_two_threads():
     assert c.thread_id == a.thread_id and not c.new
 
 
-def test_a_thread_survives_a_restart_through_its_rows():
-    index = _index()
+@SCORERS
+def test_a_thread_survives_a_restart_through_its_rows(scorer):
+    index = _index(**scorer)
     stream = _visit_stream()
     for d in stream[:2]:
         index.assign(d)
     rows = index.rows()
     assert {"meta", "threads", "terms", "df"} <= set(rows)
-    restored = ThreadIndex.from_rows(rows)
-    assert [d.thread_id for d in map(restored.assign, stream[2:])] == [1, 1]
+    restored = ThreadIndex.from_rows(rows, **scorer)
+    after = [restored.assign(d) for d in stream[2:]]
+    assert [d.thread_id for d in after] == [1, 1]
+    # the restored thread scores the arrival as the running one does (members included)
+    running = index.assign(stream[2])
+    assert after[0].score == running.score and after[0].reasons["member"] > 0
 
 
 def test_expired_threads_leave_the_index_so_memory_stays_flat():
