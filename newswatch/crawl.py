@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import clock
 from .errors import DatabaseError
-from .store import Store, open_db
+from .store import Store, database_errors, open_db
 
 if TYPE_CHECKING:
     from scrapy.crawler import CrawlerProcess
@@ -206,8 +206,9 @@ def run_pass(config: Config, outlet_ids: list[str] | None = None, *,
     outlets = select_outlets(config, outlet_ids)
     try:
         return _run_pass(config, outlets, verbose=verbose, deliver=deliver)
-    except Store.errors as exc:
-        raise DatabaseError(f"{config.database}: {exc}") from exc
+    except database_errors(config.database) as exc:  # the backend's own errors
+        detail = " ".join(str(exc).split())  # psycopg's messages span lines
+        raise DatabaseError(f"{config.database}: {detail}") from exc
 
 
 def _run_pass(config: Config, outlets: list[Outlet], *, verbose: bool,

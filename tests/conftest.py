@@ -210,7 +210,7 @@ def db_dicts(target, sql: str, params=()) -> list[dict]:
         from psycopg.rows import dict_row
 
         with psycopg.connect(str(target), autocommit=True, row_factory=dict_row) as conn:
-            rows = list(conn.execute(sql.replace("?", "%s"), list(params)))
+            rows = list(conn.execute(sql.replace("?", "%s"), list(params) or None))
         for row in rows:
             row.pop("fts", None)
         return rows
@@ -231,7 +231,8 @@ def db_rows(target, sql: str, params=()) -> list[tuple]:
         import psycopg
 
         with psycopg.connect(str(target), autocommit=True) as conn:
-            return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), list(params))]
+            return [tuple(r) for r in conn.execute(sql.replace("?", "%s"),
+                                                  list(params) or None)]
     import sqlite3
 
     conn = sqlite3.connect(str(target))

@@ -87,6 +87,7 @@ def test_every_key_with_a_wrong_type_names_its_line(tmp_path, section, key):
     """No key accepts an inline table; each says so at its own line."""
     base = {
         "": "", "mail": "[mail]\n", "defaults": "[defaults]\n", "crawl": "[crawl]\n",
+        "threads": "[threads]\n", "web": "[web]\n",
         "outlets": '[[outlets]]\nid = "mt"\nfeeds = ["https://example.org/rss"]\n',
         "watches": '[mail]\nfrom = "nw@example.org"\nto = ["d@example.org"]\n'
                    '[[watches]]\nname = "w"\nquery = "Lavrov"\n',

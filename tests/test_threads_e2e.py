@@ -1,5 +1,6 @@
 """Story threads through the whole product (issue 16 part 2): a real crawl of the fixture
-site, real SQLite, a real SMTP server. One visit told by two outlets over two days is one
+site, a real database (SQLite, and PostgreSQL when NEWSWATCH_TEST_POSTGRES names a server),
+a real SMTP server. One visit told by two outlets over two days is one
 thread; another visit a year earlier and the trip the other way are their own threads;
 the email groups by thread; `alert = "thread"` alerts once; a thread survives a restart
 (one crawl process per pass). All prose below is invented for these tests."""
@@ -9,9 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-import sqlite_utils
-
-from conftest import run_newswatch, write_config
+from conftest import StoredDB, run_newswatch, write_config
 
 STORIES = {
     "kellberg-announced": ("ledger", "-30h", "Kellberg to fly to Pyongyang this week", [
@@ -91,8 +90,7 @@ def crawl(config) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def threads(config) -> dict[str, int]:
-    db = sqlite_utils.Database(config.parent / "newswatch.db")
+def threads(db: StoredDB) -> dict[str, int]:
     return {r["url"].rstrip("/").rsplit("/", 1)[1]: r["thread_id"]
             for r in db["articles"].rows if r["duplicate_of"] is None}
 
@@ -102,11 +100,12 @@ def plain(msg) -> str:
 
 
 def test_one_visit_is_one_thread_other_visits_are_not_and_the_email_groups(tmp_path, site,
-                                                                           smtp):
+                                                                           smtp, store_url):
     add_stories(site, STORIES)
-    config = write_config(tmp_path, site, smtp=smtp, watches=WATCH)
+    config = write_config(tmp_path, site, smtp=smtp, watches=WATCH, database=store_url)
+    db = StoredDB(store_url)
     crawl(config)
-    t = threads(config)
+    t = threads(db)
     visit = {t["kellberg-announced"], t["kellberg-lands-wire"], t["kellberg-arrives"]}
     assert len(visit) == 1 and None not in visit, t
     assert t["kellberg-first-visit"] not in visit
@@ -131,7 +130,6 @@ def test_one_visit_is_one_thread_other_visits_are_not_and_the_email_groups(tmp_p
     assert "3 reports" in html and "Later reports:" in html
 
     url = next(site.urls["meridian"] + p for p in ["/news/"])
-    db = sqlite_utils.Database(config.parent / "newswatch.db")
     [row] = db.execute("SELECT url FROM articles WHERE url LIKE '%kellberg-lands-wire%'")
     result = run_newswatch("explain", row[0], config=config)
     assert result.returncode == 0, result.stderr
@@ -140,21 +138,22 @@ def test_one_visit_is_one_thread_other_visits_are_not_and_the_email_groups(tmp_p
     assert url
 
 
-def test_alert_thread_sends_once_and_a_thread_spans_a_restart(tmp_path, site, smtp):
+def test_alert_thread_sends_once_and_a_thread_spans_a_restart(tmp_path, site, smtp,
+                                                             store_url):
     add_stories(site, ["kellberg-announced", "kellberg-first-visit"])
     config = write_config(tmp_path, site, smtp=smtp,
-                          watches=WATCH + 'alert = "thread"\n')
+                          watches=WATCH + 'alert = "thread"\n', database=store_url)
+    db = StoredDB(store_url)
     crawl(config)
-    first = threads(config)["kellberg-announced"]
+    first = threads(db)["kellberg-announced"]
     [mail1] = [m for m in smtp.messages if "Kellberg" in m["Subject"]]
     assert "Kellberg to fly to Pyongyang" in plain(mail1)
 
     add_stories(site, ["kellberg-lands-wire", "kellberg-arrives"])
     crawl(config)  # a new process: the index comes back from the database
-    t = threads(config)
+    t = threads(db)
     assert t["kellberg-lands-wire"] == first and t["kellberg-arrives"] == first
     assert len([m for m in smtp.messages if "Kellberg" in m["Subject"]]) == 1
-    db = sqlite_utils.Database(config.parent / "newswatch.db")
     reasons = {r[0] for r in db.execute(
         "SELECT l.reason FROM alerts l JOIN articles a ON a.id = l.article_id "
         "WHERE a.url LIKE '%kellberg-lands-wire%' OR a.url LIKE '%kellberg-arrives%'")}

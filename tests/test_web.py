@@ -1,5 +1,6 @@
-"""The web view's handlers through Starlette's TestClient, over a real SQLite database
-crawled from the fixture site (plus hostile stories of this module's own)."""
+"""The web view's handlers through Starlette's TestClient, over a real database (SQLite,
+and PostgreSQL when NEWSWATCH_TEST_POSTGRES names a server) crawled from the fixture site
+(plus hostile stories of this module's own)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,20 @@ def add_article(content: Path, data: dict) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_db(request):
+    """`database = ...` for the module's crawl, once per backend."""
+    if request.param == "sqlite":
+        yield "newswatch.db"
+        return
+    server = request.getfixturevalue("pg_server")
+    url, schema = server.new_url()
+    yield url
+    server.drop(schema)
+
+
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
+def crawled(tmp_path_factory, module_db):
     """A database crawled once from the fixture site with a hostile headline added."""
     root = tmp_path_factory.mktemp("web")
     content = root / "content"
@@ -59,7 +72,7 @@ def crawled(tmp_path_factory):
     add_article(content, hostile_article())
     site = start_site(content)
     try:
-        config = write_config(root, site)
+        config = write_config(root, site, database=module_db)
         result = run_newswatch("crawl", config=config)
         assert result.returncode == 0, result.stderr
         yield config, site
@@ -406,8 +419,8 @@ def test_loopback_rule():
 
 # -- stored watches in the crawl ---------------------------------------------------------
 
-def test_a_browser_created_watch_alerts_after_a_crawl(tmp_path, site):
-    config = write_config(tmp_path, site)
+def test_a_browser_created_watch_alerts_after_a_crawl(tmp_path, site, store_url):
+    config = write_config(tmp_path, site, database=store_url)
     assert run_newswatch("crawl", config=config).returncode == 0
     with client_for(config) as client:
         token = csrf(client)

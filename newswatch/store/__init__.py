@@ -36,4 +36,15 @@ def open_db(target: str | Path | PostgresTarget, *, migrate: bool = True):
     return Store.open(target, migrate=migrate)
 
 
-__all__ = ["FTS_TOKENIZE", "PostgresTarget", "Store", "migrations", "open_db"]
+def database_errors(target: str | Path | PostgresTarget) -> tuple[type[BaseException], ...]:
+    """What a failed statement raises on the database `target` names (`store.errors`
+    without a store at hand)."""
+    if is_postgres(target):
+        from .pg import PgStore
+
+        return PgStore.errors
+    return Store.errors
+
+
+__all__ = ["FTS_TOKENIZE", "PostgresTarget", "Store", "database_errors", "migrations",
+           "open_db"]

@@ -39,6 +39,10 @@ class StoreBase:
         """Insert one row; returns its integer primary key `id`."""
         raise NotImplementedError
 
+    def set_query_only(self) -> None:
+        """Refuse every write on this connection (`newswatch serve --read-only`)."""
+        raise NotImplementedError
+
     def lock_identity(self) -> None:
         """Serialise "is this story already stored?" with other writers until the
         transaction ends (a no-op where the database has one writer at a time)."""
@@ -208,6 +212,10 @@ class SqliteBase(StoreBase):
         finally:
             if not self.conn.in_transaction:
                 self.db.execute(f"PRAGMA synchronous={int(previous)}")
+
+    def set_query_only(self) -> None:
+        """Refuse every write on this connection (`newswatch serve --read-only`)."""
+        self.conn.execute("PRAGMA query_only = ON")
 
     def rollback(self) -> None:
         """Roll back whatever the connection still holds (after a failed COMMIT SQLite may

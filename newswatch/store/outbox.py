@@ -30,13 +30,12 @@ class OutboxMixin:
         ids = []
         for r in rows:
             channel = r.get("channel") or "email"
-            ids.append(self.conn.execute(
-                "INSERT INTO outbox (message_id, watch, recipients, subject, raw, state, "
-                "attempts, next_attempt, created, channel, label, idem_key) "
-                "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)",
-                [message_id, watch, r.get("recipients"), r.get("subject"), r["raw"], now, now,
-                 channel, r.get("label") or channel, idempotency_key(message_id, channel)]
-            ).lastrowid)
+            ids.append(self._insert("outbox", {
+                "message_id": message_id, "watch": watch, "recipients": r.get("recipients"),
+                "subject": r.get("subject"), "raw": r["raw"], "state": "pending",
+                "attempts": 0, "next_attempt": now, "created": now, "channel": channel,
+                "label": r.get("label") or channel,
+                "idem_key": idempotency_key(message_id, channel)}))
         if ids:
             for chunk in chunked(list(alert_ids)):
                 self._run(f"UPDATE alerts SET state = 'queued', outbox_id = ? WHERE id IN "

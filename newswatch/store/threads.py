@@ -45,18 +45,18 @@ class ThreadsMixin:
         for chunk in chunked(list(gone)):
             self._run(f"DELETE FROM thread_terms WHERE thread_id IN ({marks(chunk)})", chunk)
             self._run(f"DELETE FROM threads WHERE id IN ({marks(chunk)})", chunk)
-        self.conn.executemany(
+        self._many(
             "INSERT INTO threads (id, first_ts, last_ts, size) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET first_ts = excluded.first_ts, "
             "last_ts = excluded.last_ts, size = excluded.size", list(threads))
-        self.conn.executemany(
+        self._many(
             "DELETE FROM thread_terms WHERE thread_id = ? AND field = ? AND term = ?",
             list(dropped))
-        self.conn.executemany(
+        self._many(
             "INSERT INTO thread_terms (thread_id, field, term, weight) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (thread_id, field, term) DO UPDATE SET weight = excluded.weight",
             list(terms))
-        self.conn.executemany(
+        self._many(
             "INSERT INTO thread_df (bucket, count) VALUES (?, ?) ON CONFLICT (bucket) "
             "DO UPDATE SET count = thread_df.count + excluded.count", list(df))
 
@@ -148,6 +148,6 @@ class ThreadsMixin:
             "AND c.alert_id IS NULL ORDER BY l.id", [watch, COVERAGE])
 
     def mark_coverage_listed(self, alert_ids: Sequence[int], message_id: str) -> None:
-        self.conn.executemany(
+        self._many(
             "INSERT INTO thread_coverage (alert_id, message_id) VALUES (?, ?) "
             "ON CONFLICT (alert_id) DO NOTHING", [(a, message_id) for a in alert_ids])

@@ -2,7 +2,8 @@
 paged search with date bounds, matches per day, articles per outlet per day.
 
 Plain SELECTs with parameters only; `substr` on ISO 8601 text gives the day, which
-PostgreSQL reads the same way."""
+PostgreSQL reads the same way. The two full-text reads (`search_page`, `matches_per_day`)
+are FTS5 here and tsquery in `newswatch.store.pg.views`."""
 
 from __future__ import annotations
 
@@ -101,7 +102,3 @@ class ViewsMixin:
             if "fts5" in str(exc):
                 raise QueryError(f"cannot run query {source!r}: {exc}") from exc
             raise DatabaseError(str(exc)) from exc
-
-    def set_query_only(self) -> None:
-        """Refuse every write on this connection (`newswatch serve --read-only`)."""
-        self.conn.execute("PRAGMA query_only = ON")

@@ -7,9 +7,10 @@ from __future__ import annotations
 from ..tables import Tables
 from .base import PgBase
 from .overrides import PgOverrides
+from .views import PgViews
 
 
-class PgStore(PgOverrides, Tables, PgBase):
+class PgStore(PgOverrides, PgViews, Tables, PgBase):
     """The database on a PostgreSQL server."""
 
 

@@ -129,6 +129,11 @@ class PgBase(StoreBase):
             self.conn.execute("SET synchronous_commit = on")
         yield
 
+    def set_query_only(self) -> None:
+        """Refuse every write on this connection (`newswatch serve --read-only`): every
+        transaction of the session, autocommit statements included, is read-only."""
+        self.conn.execute("SET default_transaction_read_only = on")
+
     def rollback(self) -> None:
         """Roll back whatever the connection still holds; a lost connection stays lost
         (the next statement raises, and the pass stops)."""

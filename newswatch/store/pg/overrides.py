@@ -9,6 +9,7 @@ from typing import Sequence
 import psycopg
 
 from ...errors import DatabaseError, QueryError
+from ..outbox import _ROW
 from ..search import _EXPLAIN_COLS
 from .tsquery import to_tsquery_sql
 
@@ -54,9 +55,7 @@ class PgOverrides:
         another worker is claiming right now reads as absent: any worker can send, none
         sends twice."""
         lock = " FOR UPDATE SKIP LOCKED" if self.in_transaction else ""
-        return self._one(
-            "SELECT id, message_id, watch, recipients, raw, state, attempts, claimed_by, "
-            "claimed_at, next_attempt FROM outbox WHERE id = ?" + lock, [outbox_id])
+        return self._one(f"SELECT {_ROW} FROM outbox WHERE id = ?" + lock, [outbox_id])
 
     # -- search ------------------------------------------------------------------------
 
