@@ -80,7 +80,8 @@ KINDS = {
 }
 
 SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
-            "crawl": "[crawl]", "outlets": "[[outlets]]", "watches": "[[watches]]"}
+            "crawl": "[crawl]", "cluster": "[cluster]", "outlets": "[[outlets]]",
+            "watches": "[[watches]]"}
 
 FIELDS: tuple[Field, ...] = (
     Field("", "database", "path", "newswatch.db",
@@ -92,6 +93,8 @@ FIELDS: tuple[Field, ...] = (
     Field("", "mail", "table", {}, "how alerts are sent"),
     Field("", "defaults", "table", {}, "values every outlet and watch takes unless it sets its own"),
     Field("", "crawl", "table", {}, "the crawler's limits"),
+    Field("", "cluster", "table", {},
+          "work distribution over several machines (see Scaling out)"),
     Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
     Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
 
@@ -130,6 +133,15 @@ FIELDS: tuple[Field, ...] = (
     Field("crawl", "download_timeout", "seconds", 30, "deadline for one download"),
     Field("crawl", "max_page_size", "size", "10MB",
           "larger responses are abandoned (after decompression too)"),
+
+    Field("cluster", "queue", "string",
+          Derived("the `database` URL when that is PostgreSQL, else none"),
+          "PostgreSQL URL (`postgresql://user@host:5432/dbname`) of the job queue; when set, "
+          "`newswatch run` queues passes and `newswatch worker` processes run them; none: "
+          "`newswatch run` runs the passes itself"),
+    Field("cluster", "stalled_after", "seconds", 30,
+          "a pass whose worker sent no heartbeat for this long (the worker died) is run "
+          "again by another worker"),
 
     Field("outlets", "id", "id", REQUIRED,
           "short unique name used on the command line and in the database"),

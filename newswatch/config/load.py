@@ -16,7 +16,7 @@ from ..errors import ConfigError, QueryError
 from .check import Checker, Section
 from .fields import SECURITY_PORTS
 from .locate import Locator
-from .model import PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch
+from .model import PASSWORD_ENV, ClusterConfig, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "newswatch.toml"
@@ -91,6 +91,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     mail = _mail(check, mail_table, folder, bool(watches_raw), "mail" in data)
     defaults = _defaults(check, top("defaults"), timezone)
     crawl = _crawl(check, top("crawl"))
+    cluster = _cluster(check, top("cluster"), database)
     top.done()
 
     outlets: list[Outlet] = []
@@ -119,7 +120,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
 
     return Config(path=path, database=_resolve(folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
-                  outlets=tuple(outlets), watches=tuple(watches))
+                  outlets=tuple(outlets), watches=tuple(watches), cluster=cluster)
 
 
 def _mail(check: Checker, t: dict, folder: Path, has_watches: bool,
@@ -166,6 +167,22 @@ def _crawl(check: Checker, t: dict) -> CrawlConfig:
                         max_page_size=read("max_page_size"))
     read.done()
     return crawl
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _cluster(check: Checker, t: dict, database: str) -> ClusterConfig:
+    read = Section(check, "cluster", t, ("cluster",))
+    queue = read("queue", default=None)
+    stalled_after = read("stalled_after")
+    read.done()
+    if queue is None and database.startswith(POSTGRES_SCHEMES):
+        queue = database
+    if queue is not None and not queue.startswith(POSTGRES_SCHEMES):
+        raise check.error(f"[cluster] queue must be a postgresql:// URL, got {queue!r}",
+                          ("cluster", "queue"))
+    return ClusterConfig(queue=queue, stalled_after=stalled_after)
 
 
 def _outlet(check: Checker, t: dict, p: tuple, defaults: Defaults, timezone: str) -> Outlet:

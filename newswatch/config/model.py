@@ -60,6 +60,12 @@ class CrawlConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    queue: str | None = None  # PostgreSQL URL of the job queue; None: no cluster
+    stalled_after: float = 30.0  # seconds without a worker heartbeat
+
+
+@dataclass(frozen=True)
 class Outlet:
     id: str
     name: str
@@ -116,6 +122,7 @@ class Config:
     crawl: CrawlConfig
     outlets: tuple[Outlet, ...]
     watches: tuple[Watch, ...]
+    cluster: ClusterConfig = ClusterConfig()
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)
