@@ -45,7 +45,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 POSTGRES_ENV = "NEWSWATCH_TEST_POSTGRES"
-PHRASE = "Lavrov flew to Pyongyang for talks on North Korea."
+def phrase(n: int) -> str:
+    """A sentence the watch matches, different in every story: a sentence repeated on many
+    pages of an outlet is learned as boilerplate (newswatch.templates) and dropped."""
+    return f"Lavrov flew to Pyongyang for talks number {n} on North Korea."
+
+
+_phrases = iter(range(10**9))
+
+
+def publish(farm, n: int = 1) -> list[str]:
+    """n stories the watch matches on every outlet of the farm: their URLs."""
+    return [f"{farm.urls[s.outlet.oid]}{s.outlet.path(i)}" for s in farm.servers
+            for _ in range(n) for i in s.outlet.add(1, phrase=phrase(next(_phrases)))]
 WATCH = """
 [[watches]]
 name = "Lavrov in Korea"
@@ -309,8 +321,7 @@ def kill_round(server_url: str, folder: Path, kills: int, seed: int = 1) -> dict
     log.install(farm)
     for s in farm.servers:
         s.outlet.slow = 0.3  # passes long enough to be killed in the middle
-    expected = [f"{farm.urls[o.oid]}{o.path(i)}" for s in farm.servers
-                for o in [s.outlet] for i in o.add(2, phrase=PHRASE)]
+    expected = publish(farm, 2)
     smtp = SmtpServer().start()
     result = {"kills": 0, "lost": 0, "doubled": 0, "overlaps": 0, "problems": []}
     try:
@@ -323,10 +334,7 @@ def kill_round(server_url: str, folder: Path, kills: int, seed: int = 1) -> dict
                     cluster.start_worker()
                 cluster.start_scheduler()
                 for k in range(kills):
-                    for s in farm.servers:  # new work for every outlet
-                        o = s.outlet
-                        expected += [f"{farm.urls[o.oid]}{o.path(i)}"
-                                     for i in o.add(1, phrase=PHRASE)]
+                    expected += publish(farm)  # new work for every outlet
                     if cluster.kill_worker_mid_pass(rng) is None:
                         result["problems"].append(f"kill {k}: no pass to kill")
                         break
