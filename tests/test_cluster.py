@@ -91,7 +91,7 @@ def test_sigkilled_workers_lose_and_double_nothing(tmp_path, queue, smtp):
     expected = publish(farm)
     cluster = harness.Cluster(tmp_path, harness.config_text(
         farm.urls, queue, schedule="*/3 * * * *", smtp=smtp, stalled_after=3),
-        env={"NEWSWATCH_SCHEDULE_SECONDS": "1"})
+        env={"NEWSWATCH_SCHEDULE_SECONDS": "1", "NEWSWATCH_FLUSH_SECONDS": "5"})
     db = tmp_path / "newswatch.db"
     try:
         for _ in range(3):
