@@ -46,9 +46,15 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 POSTGRES_ENV = "NEWSWATCH_TEST_POSTGRES"
 def phrase(n: int) -> str:
-    """A sentence the watch matches, different in every story: a sentence repeated on many
-    pages of an outlet is learned as boilerplate (newswatch.templates) and dropped."""
-    return f"Lavrov flew to Pyongyang for talks number {n} on North Korea."
+    """A sentence the watch matches, different in every story: a sentence repeated (even
+    nearly) on many pages of an outlet is learned as boilerplate (newswatch.templates)."""
+    rng = random.Random(n)
+    words = ["ministers", "harbour", "grain", "railway", "summit", "envoys", "border",
+             "treaty", "delegation", "fisheries", "airport", "tariffs", "pipeline", "banks",
+             "archives", "satellites", "vaccines", "textiles", "courts", "festival"]
+    a, b, c, d = rng.sample(words, 4)
+    return (f"Lavrov discussed {a} and {b} in Pyongyang, then {c} with {d} officials "
+            f"(visit {n}).")
 
 
 _phrases = iter(range(10**9))
