@@ -176,13 +176,16 @@ class Daemon:
             self.fires.append((outlet_id, clock.now()))
         self.wake.set()
 
-    def setup(self) -> None:
+    def recover_runs(self) -> None:
         from newswatch.crawl import recover_stale_runs
         from newswatch.locks import available_locks
 
-        now = clock.now()
         with available_locks(self.config, [o.id for o in self.config.outlets]) as (free, _):
             recover_stale_runs(self.db, free)
+
+    def setup(self) -> None:
+        now = clock.now()
+        self.recover_runs()
         for outlet in self.config.outlets:
             self.streak[outlet.id] = store.error_streak(self.db, outlet.id)
             last = store.last_started(self.db, outlet.id)
@@ -418,7 +421,76 @@ class Daemon:
         log.info("newswatch daemon stopped")
 
 
+class ClusterDaemon(Daemon):
+    """`newswatch run` with a job queue (newswatch.cluster): the same schedules, but a due
+    pass or flush is deferred to the queue, for `newswatch worker` processes to run. The
+    queueing lock keeps one waiting pass per outlet, so several schedulers may run at once;
+    backoff is read from the store (shared by all schedulers), not from children."""
+
+    def __init__(self, config, **kw):
+        from newswatch.cluster import queue_url, quiet_queue_logs
+        from newswatch.cluster.schedule import Queue
+
+        super().__init__(config, **kw)
+        quiet_queue_logs(self.verbose)
+        self.queue = Queue(queue_url(config))
+        self.next_recovery = 0.0
+
+    def recover_runs(self) -> None:
+        pass  # workers own the runs: a dead worker's pass is retried, then recovered
+
+    def flush(self) -> None:
+        try:
+            self.queue.defer_flush()
+        except Exception as exc:  # noqa: BLE001 - a queue outage must not stop the daemon
+            log.warning("queueing a flush failed: %s", exc)
+
+    def dispatch(self) -> None:
+        now = clock.now()
+        with self.lock:
+            due, self.due = sorted(self.due), {}
+        for outlet_id in due:
+            streak = store.error_streak(self.db, outlet_id)
+            last = store.last_started(self.db, outlet_id)
+            delay = backoff_delay(streak)
+            if delay and last and now < clock.parse_iso(last) + timedelta(seconds=delay):
+                log.warning("pass outlet=%s skipped: backing off after %d failures", outlet_id,
+                            streak)
+                continue
+            try:
+                self.queue.defer_pass(outlet_id)
+            except Exception as exc:  # noqa: BLE001 - retried at the next fire
+                log.warning("queueing a pass of %s failed: %s", outlet_id, exc)
+
+    def reap(self) -> None:
+        from newswatch.cluster import check_interval
+
+        if time.monotonic() >= self.next_recovery:
+            self.next_recovery = time.monotonic() + check_interval(
+                self.config.cluster.stalled_after)
+            try:
+                self.queue.recover_stalled(self.config.cluster.stalled_after)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("looking for stalled passes failed: %s", exc)
+        self.write_state()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.queue.close()
+        try:
+            state_path(self.config).unlink()
+        except OSError:
+            pass
+        self.db.close()
+        log.info("newswatch scheduler stopped")
+
+
 def main(config, verbose: bool = False, log_format: str = "text") -> int:
     """Run the daemon until SIGTERM/SIGINT (`newswatch run`). The children get the same
-    --verbose and --log-format."""
+    --verbose and --log-format. With a job queue (a PostgreSQL `database` or [cluster]
+    queue) passes are queued for `newswatch worker` instead (ClusterDaemon)."""
+    from newswatch.cluster import queue_url
+
+    if queue_url(config):
+        return ClusterDaemon(config, verbose=verbose, log_format=log_format).run()
     return Daemon(config, verbose=verbose, log_format=log_format).run()

@@ -654,7 +654,7 @@ def test_config_keys_lists_the_public_surface(tmp_path):
     from newswatch.config import CONFIG_KEYS
 
     assert set(CONFIG_KEYS) == {"", "mail", "defaults", "crawl", "outlets", "watches",
-                                "threads", "web"}
+                                "threads", "web", "cluster"}
     assert "article_urls" in CONFIG_KEYS["outlets"] and "digest" in CONFIG_KEYS["watches"]
     # the loader accepts exactly these: one not listed is an unknown key
     path = write(tmp_path, "[crawl]\n" + "".join(f"{k} = 1\n" for k in CONFIG_KEYS["crawl"])
@@ -680,7 +680,7 @@ def test_every_documented_default_is_the_loaded_default(tmp_path):
     objects = {"": config, "mail": config.mail, "defaults": config.defaults,
                "crawl": config.crawl, "outlets": config.outlets[0],
                "watches": config.watches[0], "threads": config.threads,
-               "web": config.web}
+               "web": config.web, "cluster": config.cluster}
     resolved = {"timezone": config.timezone, "mail.to": config.mail.to,
                 **{f"defaults.{k}": getattr(config.defaults, k)
                    for k in ("schedule", "obey_robots", "alert_max_age", "max_stories",

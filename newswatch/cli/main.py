@@ -11,7 +11,7 @@ import click
 
 from .. import __version__
 from ..errors import DatabaseError, NewswatchError, report
-from . import alerts, crawl, demo, feed, search, serve, status, store
+from . import alerts, cluster, crawl, demo, feed, search, serve, status, store
 from .context import State
 from .logs import setup_logging
 
@@ -72,7 +72,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, log_format: 
     setup_logging(verbose, log_format)
 
 
-for family in (crawl, search, status, alerts, feed, demo, serve, store):
+for family in (crawl, cluster, search, status, alerts, feed, demo, serve, store):
     for command in family.COMMANDS:
         cli.add_command(command)
 

@@ -14,11 +14,12 @@ loading, the rules across keys), `docs` (the README's configuration reference).
 from .cron import cron_trigger
 from .fields import CONFIG_KEYS, FIELDS, MODES, SECURITY_PORTS, Field
 from .load import CONFIG_ENV, DEFAULT_CONFIG_NAME, find_config, load_config
-from .model import PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet, Watch
+from .model import (PASSWORD_ENV, ClusterConfig, Config, CrawlConfig, Defaults, MailConfig,
+                    Outlet, Watch)
 from .units import parse_duration, parse_size
 
 __all__ = [
     "CONFIG_ENV", "CONFIG_KEYS", "DEFAULT_CONFIG_NAME", "FIELDS", "MODES", "PASSWORD_ENV",
-    "SECURITY_PORTS", "Config", "CrawlConfig", "Defaults", "Field", "MailConfig", "Outlet",
+    "SECURITY_PORTS", "ClusterConfig", "Config", "CrawlConfig", "Defaults", "Field", "MailConfig", "Outlet",
     "Watch", "cron_trigger", "find_config", "load_config", "parse_duration", "parse_size",
 ]

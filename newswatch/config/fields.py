@@ -83,7 +83,8 @@ KINDS = {
 }
 
 SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
-            "crawl": "[crawl]", "threads": "[threads]", "web": "[web]", "outlets": "[[outlets]]",
+            "crawl": "[crawl]", "threads": "[threads]", "web": "[web]", "cluster": "[cluster]",
+            "outlets": "[[outlets]]",
             "watches": "[[watches]]"}
 
 FIELDS: tuple[Field, ...] = (
@@ -100,6 +101,8 @@ FIELDS: tuple[Field, ...] = (
     Field("", "crawl", "table", {}, "the crawler's limits"),
     Field("", "threads", "table", {}, "story threads: the reports of one event across outlets"),
     Field("", "web", "table", {}, "the web view (`newswatch serve`)"),
+    Field("", "cluster", "table", {},
+          "work distribution over several machines (see Scaling out)"),
     Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
     Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
 
@@ -162,6 +165,14 @@ FIELDS: tuple[Field, ...] = (
           "TLS proxy is in front)"),
     Field("web", "session_hours", "integer", 12,
           "a login lasts this long", minimum=1, maximum=24 * 90),
+    Field("cluster", "queue", "string",
+          Derived("the `database` URL when that is PostgreSQL, else none"),
+          "PostgreSQL URL (`postgresql://user@host:5432/dbname`) of the job queue; when set, "
+          "`newswatch run` queues passes and `newswatch worker` processes run them; none: "
+          "`newswatch run` runs the passes itself"),
+    Field("cluster", "stalled_after", "seconds", 30,
+          "a pass whose worker sent no heartbeat for this long (the worker died) is run "
+          "again by another worker"),
 
     Field("outlets", "id", "id", REQUIRED,
           "short unique name used on the command line and in the database"),

@@ -17,8 +17,8 @@ from ..errors import ConfigError, QueryError
 from .check import Checker, Section
 from .fields import SECURITY_PORTS
 from .locate import Locator
-from .model import (PASSWORD_ENV, Config, CrawlConfig, Defaults, MailConfig, Outlet,
-                    ThreadsConfig, Watch, WebConfig)
+from .model import (PASSWORD_ENV, ClusterConfig, Config, CrawlConfig, Defaults, MailConfig,
+                    Outlet, ThreadsConfig, Watch, WebConfig)
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "newswatch.toml"
@@ -119,6 +119,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     crawl = _crawl(check, top("crawl"))
     threads = _threads(check, top("threads"))
     web = _web(check, top("web"))
+    cluster = _cluster(check, top("cluster"), database)
     top.done()
 
     outlets: list[Outlet] = []
@@ -147,7 +148,8 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
 
     return Config(path=path, database=_database(check, folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
-                  outlets=tuple(outlets), watches=tuple(watches), threads=threads, web=web)
+                  outlets=tuple(outlets), watches=tuple(watches), threads=threads, web=web,
+                  cluster=cluster)
 
 
 def _emails(watches: list, mail: dict, defaults: dict) -> bool:
@@ -222,6 +224,22 @@ def _web(check: Checker, t: dict) -> WebConfig:
                     session_hours=read("session_hours"))
     read.done()
     return web
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _cluster(check: Checker, t: dict, database: str) -> ClusterConfig:
+    read = Section(check, "cluster", t, ("cluster",))
+    queue = read("queue", default=None)
+    stalled_after = read("stalled_after")
+    read.done()
+    if queue is None and database.startswith(POSTGRES_SCHEMES):
+        queue = database
+    if queue is not None and not queue.startswith(POSTGRES_SCHEMES):
+        raise check.error(f"[cluster] queue must be a postgresql:// URL, got {queue!r}",
+                          ("cluster", "queue"))
+    return ClusterConfig(queue=queue, stalled_after=stalled_after)
 
 
 def _outlet(check: Checker, t: dict, p: tuple, defaults: Defaults, timezone: str) -> Outlet:

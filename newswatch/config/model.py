@@ -75,6 +75,12 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    queue: str | None = None  # PostgreSQL URL of the job queue; None: no cluster
+    stalled_after: float = 30.0  # seconds without a worker heartbeat
+
+
+@dataclass(frozen=True)
 class Outlet:
     id: str
     name: str
@@ -141,6 +147,7 @@ class Config:
     watches: tuple[Watch, ...]
     threads: ThreadsConfig = ThreadsConfig()
     web: WebConfig = WebConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)
