@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Sequence
 
 from ..clock import to_iso
+from .archive import folded_expression
 from .compile import Query
 from .highlight import highlight
 
@@ -19,7 +20,8 @@ def search(
     since: str | datetime | None = None,
     include_duplicates: bool = False,
 ) -> list[dict]:
-    """Stored articles matching `query`, best first (bm25, title weighted double), newest
+    """Stored articles matching `query` (across scripts and spellings, as watches match
+    new articles: the store's folded index), best first (bm25, title weighted double), newest
     first among equals.  `since` compares with the published date, or first_seen when the
     date is unknown.  Copies of a story found as near-duplicates are left out unless
     `include_duplicates`.  Rows: id, url, outlet, title, published, first_seen, snippet (a
@@ -28,7 +30,7 @@ def search(
     if outlet is not None:
         outlets = [outlet] if isinstance(outlet, str) else list(outlet)
     rows = db.search_articles(
-        query.fts, source=query.source, limit=limit, outlets=outlets,
+        query.fts, folded=folded_expression(query), source=query.source, limit=limit, outlets=outlets,
         since=to_iso(since) if isinstance(since, datetime) else since,
         include_duplicates=include_duplicates)
     out = []
