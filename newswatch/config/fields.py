@@ -218,7 +218,7 @@ FIELDS: tuple[Field, ...] = (
           "matches as written too"),
     Field("aliases", "variants", "strings", [],
           'other spellings of the name, any script (`["Ким Чен Ын", "Kim Jong-un"]`); '
-          "Cyrillic ones also match their case forms, `~` marks a spelling-variant word"),
+          "Cyrillic ones also match their case forms (Ким Чен Ына)"),
 )
 
 BY_KEY: dict[tuple[str, str], Field] = {(f.section, f.name): f for f in FIELDS}
