@@ -10,7 +10,7 @@ from .watches import active_watches
 
 def explain(store, config, url: str) -> list[str]:
     """Lines for `newswatch explain URL`."""
-    from .query import match_batch
+    from .query import match_batch, matched_forms
 
     lines = [f"URL:        {url}"]
     try:
@@ -67,6 +67,10 @@ def explain(store, config, url: str) -> list[str]:
         elif w.name in hits and matched:
             line += "; no alert (matched before this watch existed or was edited)"
         lines.append(line)
+        if w.name in hits:  # which words: Лаврова for a watch on Lavrov
+            forms = matched_forms(w.compiled, row["title"] or "", row["text"] or "")
+            if forms:
+                lines.append(f"  matched as: {', '.join(forms)}")
     for name, alert in alerts.items():
         lines.append(f"watch {name!r} (no longer configured): alert {alert['state']}"
                      + (f" ({alert['reason']})" if alert["reason"] else ""))

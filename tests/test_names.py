@@ -82,3 +82,122 @@ def test_surname_declines_as_a_noun_not_as_an_adjective(word, folded):
 def test_german_w_romanisation_is_a_variant():
     assert same_name("Lavrov", "Lawrow")
     assert same_name("Vladimir", "Wladimir")
+
+
+# --- names in use: [[aliases]] in the config, and which form matched ---------------------
+
+import email  # noqa: E402
+import email.policy  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from newswatch import clock, mail  # noqa: E402
+from newswatch.cli.main import cli  # noqa: E402
+from newswatch.config import load_config  # noqa: E402
+from newswatch.errors import ConfigError, report  # noqa: E402
+from newswatch.store import open_db  # noqa: E402
+from smtp import write_config  # noqa: E402
+
+ALIASES = """
+[[aliases]]
+name = "Kim Jong Un"
+variants = ["Ким Чен Ын", "Kim Jong-un"]
+"""
+NAME_WATCHES = """
+[[watches]]
+name = "Kim"
+query = '@"kim jong-un"'
+
+[[watches]]
+name = "Lavrov"
+query = 'Lavrov'
+"""
+
+
+def _names_config(tmp_path):
+    config = write_config(tmp_path, watches=NAME_WATCHES, extra=ALIASES)
+    db = open_db(config.database)
+    now = clock.now_iso()
+    for n, (title, text) in enumerate([
+            ("Речь", "Речь Ким Чен Ына транслировали по телевидению."),
+            ("Визит", "Переговоры Сергея Лаврова продлились три часа."),
+            ("Concert", "Lavrova, a cellist, won the competition.")], start=1):
+        db["articles"].insert({"url": f"https://alpha.example/news/{n}", "outlet": "alpha",
+                               "title": title, "text": text, "published": now[:10],
+                               "first_seen": now, "last_seen": now, "matched": 1})
+    db.close()
+    return config
+
+
+def _invoke(config, *args):
+    result = CliRunner().invoke(cli, ["--config", str(config.path), *args],
+                                prog_name="newswatch", catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_config_aliases_reach_watches_search_and_watch_test(tmp_path):
+    config = _names_config(tmp_path)
+    assert config.aliases == (("Kim Jong Un", ("Ким Чен Ын", "Kim Jong-un")),)
+    kim = next(w for w in config.watches if w.name == "Kim")
+    assert {f for f in kim.compiled.forms} and "kim" in kim.compiled.folded
+    out = _invoke(config, "watch", "test", '@"Kim Jong Un"')
+    assert "https://alpha.example/news/1" in out and "matched as: Ким Чен Ына" in out
+    assert out.splitlines()[-1] == "1 stored article would match"
+    out = _invoke(config, "watch", "test", "Lavrov")
+    assert "matched as: Лаврова" in out and "news/3" not in out  # Lavrova: another person
+    out = _invoke(config, "search", '@"Kim Jong Un" OR Lavrov')
+    assert out.splitlines()[-1] == "2 results"
+
+
+def test_explain_says_which_form_matched(tmp_path):
+    from newswatch.explain import explain
+
+    config = _names_config(tmp_path)
+    db = open_db(config.database)
+    try:
+        lines = explain(db, config, "https://alpha.example/news/2")
+    finally:
+        db.close()
+    at = next(i for i, x in enumerate(lines) if x.startswith("watch 'Lavrov': match"))
+    assert lines[at + 1] == "  matched as: Лаврова"
+    assert "watch 'Kim': no match" in lines
+
+
+def test_alert_email_shows_the_form_the_query_does_not_spell(tmp_path):
+    config = _names_config(tmp_path)
+    watch = next(w for w in config.watches if w.name == "Lavrov")
+    stories = [mail.Story(url="https://alpha.example/news/2", title="Визит", outlet="Alpha",
+                          text="Переговоры Сергея Лаврова продлились три часа."),
+               mail.Story(url="https://alpha.example/news/4", title="Lavrov speaks",
+                          outlet="Alpha", text="Lavrov spoke on Monday.")]
+    msg = mail.render_alert(watch, stories, config=config,
+                            message_id=mail.make_message_id(config.mail.from_addr))
+    parsed = email.message_from_bytes(mail.message_bytes(msg), policy=email.policy.default)
+    for part in ("html", "plain"):
+        body = parsed.get_body((part,)).get_content()
+        assert body.count("Matched as: Лаврова") == 1, part  # the Latin story: as typed
+        assert "Matched as: Lavrov" not in body
+
+
+@pytest.mark.parametrize("toml, line, problem", [
+    ('[[aliases]]\nname = "Kim"\n[[aliases]]\nname = "kim"\n', 4, "alias 'kim' is defined twice"),
+    ('[[aliases]]\nname = "Kim"\nvariants = "Ким"\n', 3, "'variants' must be an array of strings"),
+    ('[[aliases]]\nname = "--"\n', 2, "an alias needs a name with letters or digits"),
+    ('[[aliases]]\nvariants = ["Ким"]\n', 1, "missing required key 'name'"),
+    ('[[aliases]]\nname = "Kim"\nspelling = ["x"]\n', 3, "unknown key 'spelling'"),
+])
+def test_bad_aliases_are_config_errors_with_their_line(tmp_path, toml, line, problem):
+    path = tmp_path / "newswatch.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message, code = report(err.value)
+    assert code == 2 and message.startswith(f"config error: {path}:{line}: "), message
+    assert problem in message
+
+
+def test_a_watch_naming_an_unknown_alias_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"watch 'Kim': bad query: no alias named 'Kim Il"):
+        write_config(tmp_path, watches='[[watches]]\nname = "Kim"\nquery = \'@"Kim Il Sung"\'\n',
+                     extra=ALIASES)

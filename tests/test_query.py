@@ -413,9 +413,19 @@ def test_matched_forms_and_highlight_say_which_form_matched():
     assert [s for s, hit in segs if hit] == ["Лаврова"]
 
 
-def test_search_of_the_archive_still_compiles_plain():
-    # the archive has no folded index yet: its expression is the plain one
+def test_plain_expression_stays_plain_and_archive_search_folds(tmp_path):
+    # `fts` is still the plain index's expression (the web view's search reads it) ...
     assert compile_query("~Sergei").fts == compile_query("Sergei").fts
+    # ... while archive search runs the folded one on the store's folded index
+    db = open_db(tmp_path / "nw.db")
+    for k, (title, text) in NAMED.items():
+        db["articles"].insert({"id": k, "url": f"https://a.example/{k}", "outlet": "a",
+                               "title": title, "text": text,
+                               "first_seen": "2026-11-23T00:00:00+00:00",
+                               "last_seen": "2026-11-23T00:00:00+00:00"})
+    found = search(db, compile_query("~Sergei"))
+    assert {r["id"] for r in found} == {22, 25}
+    assert [s for r in found if r["id"] == 22 for s, hit in r["snippet_segments"] if hit] == ["Сергея"]
 
 
 def test_tilde_phrase_needs_its_words_adjacent_whatever_else_the_batch_looks_for():

@@ -18,12 +18,13 @@ def list_alerts(store, limit: int = 50) -> list[dict]:
              "deliveries": deliveries.get(r["id"], [])} for r in rows]
 
 
-def watch_test(store, query, limit: int = 20) -> list[dict]:
-    """Stored articles `query` (text or compiled) would match, with snippets."""
+def watch_test(store, query, limit: int = 20, aliases=()) -> list[dict]:
+    """Stored articles `query` (text, compiled with the config's `aliases`, or compiled)
+    would match, with snippets and the forms that matched (`matched_as`)."""
     from ..query import compile_query, search
 
     if isinstance(query, str):
-        query = compile_query(query)
+        query = compile_query(query, aliases=dict(aliases))
     return search(store, query, limit=limit)
 
 

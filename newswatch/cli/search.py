@@ -17,6 +17,9 @@ Query syntax (the same as a watch's `query`):
   Lavrov OR Lawrow         either
   Russia NOT Putin         Russia but not Putin
   Lavrov AND ("North Korea" OR Pyongyang)
+  Lavrov                   also Лавров, Лаврова (other scripts are folded)
+  ~Sergei                  spelling variants too: Sergey, Serguei, Сергей
+  @"Kim Jong Un"           any variant of an [[aliases]] entry
 NOT binds tightest, then AND, then OR; use parentheses for anything else.
 Operators may be in any case; a query that is only NOT is an error (exit 2).
 """
@@ -29,6 +32,8 @@ def print_articles(rows: list[dict], indent: str = "") -> None:
         click.echo(f"{indent}{'':10}  {row['url']}")
         if row.get("snippet"):
             click.echo(f"{indent}{'':10}  {row['snippet']}")
+        if row.get("matched_as"):
+            click.echo(f"{indent}{'':10}  matched as: {', '.join(row['matched_as'])}")
         if row.get("copy_of"):
             click.echo(f"{indent}{'':10}  copy of {row['copy_of']}")
         if row.get("copies"):
@@ -80,7 +85,8 @@ def search(state: State, query: str, limit: int, outlet: str | None, as_json: bo
     check_database_path(state.config.database)
     if outlet is not None:
         select_outlets(state.config, [outlet])  # an unknown id: usage error, exit 2
-    found = run_search(state.db, compile_query(query), limit=limit, outlet=outlet,
+    found = run_search(state.db, compile_query(query, aliases=dict(state.config.aliases)),
+                       limit=limit, outlet=outlet,
                        include_duplicates=True)
     rows = group_copies(state.db, found)
     if as_json:
@@ -104,11 +110,11 @@ def watch() -> None:
 @click.option("--limit", type=int, default=20, show_default=True, help="Most articles to show.")
 @pass_state
 def watch_test(state: State, query: str, limit: int) -> int:
-    """Show the stored articles QUERY would match, with snippets."""
+    """Show the stored articles QUERY would match, with snippets and the words that
+    matched ("matched as")."""
     from ..alerts import watch_test as matches
-    from ..query import compile_query
 
-    rows = matches(state.db, compile_query(query), limit=limit)
+    rows = matches(state.db, query, limit=limit, aliases=state.config.aliases)
     print_articles(rows)
     click.echo(f"{len(rows)} stored article{'s' if len(rows) != 1 else ''} would match")
     return 0

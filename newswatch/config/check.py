@@ -264,6 +264,8 @@ class Checker:
             return self.emails(table, key, path, default)
         if kind == "outlet_ids":
             return self.strings(table, key, path, default, single_ok=True)
+        if kind == "strings":
+            return self.strings(table, key, path, default)
         if kind == "duration":
             return self.duration(table, key, path, default)
         if kind == "cron":

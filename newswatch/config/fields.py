@@ -42,7 +42,7 @@ class Derived:
 
 @dataclass(frozen=True)
 class Field:
-    section: str  # "" is the top level; "outlets" and "watches" are arrays of tables
+    section: str  # "" is the top level; "outlets", "watches", "aliases": arrays of tables
     name: str
     kind: str  # a key of KINDS
     default: Any  # as a user would write it in TOML, or REQUIRED / Inherit / Derived
@@ -76,6 +76,7 @@ KINDS = {
     "regex": "regular expression (RE2 syntax)",
     "selectors": "array of CSS selectors",
     "query": "query (see Queries)",
+    "strings": "array of strings",
     "notify": "array of apprise URLs",
     "webhooks": "array of URLs or {url, secret, timeout} tables",
     "table": "table",
@@ -84,8 +85,7 @@ KINDS = {
 
 SECTIONS = {"": "the top level", "mail": "[mail]", "defaults": "[defaults]",
             "crawl": "[crawl]", "threads": "[threads]", "web": "[web]", "cluster": "[cluster]",
-            "outlets": "[[outlets]]",
-            "watches": "[[watches]]"}
+            "outlets": "[[outlets]]", "watches": "[[watches]]", "aliases": "[[aliases]]"}
 
 FIELDS: tuple[Field, ...] = (
     Field("", "database", "path", "newswatch.db",
@@ -105,6 +105,9 @@ FIELDS: tuple[Field, ...] = (
           "work distribution over several machines (see Scaling out)"),
     Field("", "outlets", "tables", [], "the news sites to follow, one [[outlets]] table each"),
     Field("", "watches", "tables", [], "the queries that alert, one [[watches]] table each"),
+    Field("", "aliases", "tables", [],
+          "names no transliteration reaches, for `@name` in queries, one [[aliases]] table "
+          "each; none by default"),
 
     Field("mail", "from", "email", None,
           "sender address of alert emails; required once there is a watch or an operator"),
@@ -219,6 +222,13 @@ FIELDS: tuple[Field, ...] = (
           "apprise URLs this watch notifies; `[]`: none"),
     Field("watches", "webhooks", "webhooks", Inherit("defaults.webhooks"),
           "native webhooks this watch posts to; `[]`: none"),
+
+    Field("aliases", "name", "string", REQUIRED,
+          'the name a query writes as `@"Kim Jong Un"` (any case, spacing or hyphens); it '
+          "matches as written too"),
+    Field("aliases", "variants", "strings", [],
+          'other spellings of the name, any script (`["Ким Чен Ын", "Kim Jong-un"]`); '
+          "Cyrillic ones also match their case forms (Ким Чен Ына)"),
 )
 
 BY_KEY: dict[tuple[str, str], Field] = {(f.section, f.name): f for f in FIELDS}

@@ -112,6 +112,7 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     mail_table = top("mail")
     outlets_raw = top("outlets")
     watches_raw = top("watches")
+    aliases_raw = top("aliases")
     defaults_table = top("defaults")
     mail = _mail(check, mail_table, folder, _emails(watches_raw, mail_table, defaults_table),
                  "mail" in data)
@@ -134,10 +135,12 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
         seen_ids[outlet.id] = i
         outlets.append(outlet)
 
+    aliases = _aliases(check, aliases_raw)
     watches: list[Watch] = []
     seen_names: dict[str, int] = {}
     for i, table in enumerate(watches_raw):
-        watch = _watch(check, table, ("watches", i), defaults, mail, seen_ids, timezone)
+        watch = _watch(check, table, ("watches", i), defaults, mail, seen_ids, timezone,
+                       aliases)
         if watch.name in seen_names:
             raise check.error(
                 f"duplicate watch name '{watch.name}' (first used on line "
@@ -149,7 +152,27 @@ def _build(data: dict, check: Checker, path: Path) -> Config:
     return Config(path=path, database=_database(check, folder, database), timezone=timezone,
                   contact=contact, mail=mail, defaults=defaults, crawl=crawl,
                   outlets=tuple(outlets), watches=tuple(watches), threads=threads, web=web,
-                  cluster=cluster)
+                  cluster=cluster, aliases=aliases)
+
+
+def _aliases(check: Checker, tables: list) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[[aliases]] entries, each checked by `names.alias_table` (with the others: a name
+    given twice is an error on its second line)."""
+    from ..names import AliasError, alias_table
+
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for i, t in enumerate(tables):
+        p = ("aliases", i)
+        read = Section(check, "aliases", t, p)
+        name, variants = read("name", where="[[aliases]]"), read("variants")
+        read.done()
+        try:
+            alias_table([{"name": n, "variants": v} for n, v in out]
+                        + [{"name": name, "variants": variants}])
+        except AliasError as exc:
+            raise check.error(str(exc), p + ("name",)) from None
+        out.append((name, variants))
+    return tuple(out)
 
 
 def _emails(watches: list, mail: dict, defaults: dict) -> bool:
@@ -261,7 +284,7 @@ def _outlet(check: Checker, t: dict, p: tuple, defaults: Defaults, timezone: str
 
 
 def _watch(check: Checker, t: dict, p: tuple, defaults: Defaults, mail: MailConfig,
-           outlet_ids: dict[str, int], timezone: str) -> Watch:
+           outlet_ids: dict[str, int], timezone: str, aliases: tuple = ()) -> Watch:
     read = Section(check, "watches", t, p, timezone=timezone, inherited={
         "mail.to": mail.to, "defaults.alert_max_age": defaults.alert_max_age,
         "defaults.max_stories": defaults.max_stories, "defaults.notify": defaults.notify,
@@ -273,7 +296,7 @@ def _watch(check: Checker, t: dict, p: tuple, defaults: Defaults, mail: MailConf
     from ..query import compile_query  # lazily: query pulls in more than config needs
 
     try:
-        compiled = compile_query(query)
+        compiled = compile_query(query, aliases=dict(aliases))
     except QueryError as exc:
         raise check.error(f"watch '{name}': bad query: {exc}", p + ("query",)) from None
 

@@ -148,6 +148,8 @@ class Config:
     threads: ThreadsConfig = ThreadsConfig()
     web: WebConfig = WebConfig()
     cluster: ClusterConfig = ClusterConfig()
+    # [[aliases]]: (name, variants) pairs, for compile_query(q, aliases=config.aliases)
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def outlet(self, outlet_id: str) -> Outlet | None:
         return next((o for o in self.outlets if o.id == outlet_id), None)

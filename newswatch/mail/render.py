@@ -86,6 +86,19 @@ def _trim(segments: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return segments
 
 
+def _matched_as(story: Story, query: Any) -> list[str]:
+    """The forms that matched which the query does not spell out (Лаврова for Lavrov):
+    what the reader could not guess from the query."""
+    from ..query import matched_forms
+
+    try:
+        forms = matched_forms(query, story.title or "", story.text or "")
+    except Exception:  # noqa: BLE001 - a courtesy, like the snippet
+        return []
+    typed = (getattr(query, "source", "") or "").casefold()
+    return [clean_text(f) for f in forms if f.casefold() not in typed]
+
+
 def _story_parts(story: Story, query: Any, tz: ZoneInfo) -> dict:
     from ..query import highlight
 
@@ -112,7 +125,7 @@ def _story_parts(story: Story, query: Any, tz: ZoneInfo) -> dict:
     outlet = clean_text(story.outlet)
     return {"title": title, "link": safe_link(story.url), "url": clean_text(story.url),
             "outlet": outlet, "when": when, "meta": [x for x in (outlet, when) if x],
-            "snippet": segments, "also": also}
+            "snippet": segments, "also": also, "matched_as": _matched_as(story, query)}
 
 
 def _summary(count: int, archive: bool) -> str:
@@ -223,6 +236,8 @@ def _render_text(name, query_text, groups, total, more, search_line,
             snippet = "".join(f"*{s}*" if hit else s for s, hit in p["snippet"]).strip()
             if snippet:
                 lines.append(fill(snippet))
+            if p["matched_as"]:
+                lines.append(fill("Matched as: " + ", ".join(p["matched_as"])))
             if p["also"]:
                 lines.append(fill("Also in: " + ", ".join(p["also"])))
         if g["later"]:

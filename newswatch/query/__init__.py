@@ -29,8 +29,8 @@ subtract from a set of matches, never list "everything but".  A term with no let
 digits (``"--"``, a lone ``-``) is dropped from a larger query; if nothing is left, that is
 an error too.  A leading ``-`` is not an operator: ``-Putin`` is the word Putin.
 
-Names across scripts and spellings (`newswatch.names`; used by `match_batch`, the archive
-`search` still reads the plain index until it has a folded one)::
+Names across scripts and spellings (`newswatch.names`; `match_batch` and the archive
+`search` alike, the latter on the store's folded index, `newswatch.query.archive`)::
 
     Lavrov                      also "Лавров", "Лаврова", "Лаврову" (a Latin word matches the
                                 transliterated Cyrillic word, case ending removed if

@@ -8,11 +8,10 @@ import unicodedata
 from functools import lru_cache
 from typing import Hashable, Sequence, TypeVar
 
-from ..store.migrations import FTS_TOKENIZE
 from ..errors import QueryError
 from ..names import NON_LATIN, fold_word, variant_key
 from .compile import _BATCH_COLUMNS, _ORIG, Query
-from .tokens import tokenize
+from .tokens import FTS_TOKENIZE, tokenize
 
 K = TypeVar("K", bound=Hashable)
 

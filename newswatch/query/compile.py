@@ -6,11 +6,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..store.migrations import FTS_TOKENIZE
 from ..errors import QueryError
 from ..names import alias_table, fold_word, is_latin, transliterate, variant_key
 from .parser import _lex, _lone_not, _Parser, _simplify
-from .tokens import _fold_lock, _probe
+from .tokens import FTS_TOKENIZE, _fold_lock, _probe
 
 
 class Term(NamedTuple):

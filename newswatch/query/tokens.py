@@ -6,7 +6,10 @@ import sqlite3
 import threading
 from typing import Iterable
 
-from ..store.migrations import FTS_TOKENIZE
+# The archive's FTS5 tokenizer (newswatch.store's migrations create its tables with it);
+# defined here so that the query package never imports the store.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
 
 # unicode61 folds and splits one code point at a time, but its tables are not Python's:
 # it removes diacritics only from Latin letters (ł -> l, but ά, й stay), keeps ligatures

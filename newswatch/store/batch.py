@@ -141,6 +141,7 @@ class ArticleStore:
                 for item in batch:
                     self._write(item)
                 self._refilter(batch)
+                self.store.fold_pending()  # the folded archive index of what was written
                 self.threads.assign([i.get("article_id") for i in batch])
                 self.match(self.store)
         except self.store.errors as exc:

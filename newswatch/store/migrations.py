@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
-migrations = Migrations("newswatch")
+from ..query.tokens import FTS_TOKENIZE  # one definition, shared with the query language
 
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+migrations = Migrations("newswatch")
 
 
 @migrations()
@@ -259,3 +259,50 @@ def m008_url_failures(db: sqlite_utils.Database) -> None:
         pk="url",
     )
     db["url_failures"].create_index(["outlet", "retry_after"])
+
+
+@migrations()
+def m009_folded_search(db: sqlite_utils.Database) -> None:
+    # Archive search across scripts and spellings (issue 16): the columns of the query
+    # language's batch index (newswatch.query.archive), typed, folded and keyed. Folding is
+    # Python (transliteration, a Russian stemmer), which a trigger cannot run for every
+    # program writing this file, so triggers only keep the index consistent: a new or
+    # re-worded article is queued in articles_fts_fold_pending (its stale entry removed while
+    # the old words are still in the row); the store folds the queue (`fold.fold_pending`)
+    # in the writing transaction, and before a search. The folded and keyed texts are kept
+    # in articles_fts_fold_src, so an entry can always be deleted with the exact values it
+    # was indexed with. Contentless FTS5: the index only, no third copy of the text.
+    db.execute(
+        "CREATE TABLE articles_fts_fold_src (id INTEGER PRIMARY KEY, title_f TEXT, "
+        "text_f TEXT, title_k TEXT, text_k TEXT)")
+    db.execute("CREATE TABLE articles_fts_fold_pending (id INTEGER PRIMARY KEY)")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts_fold USING fts5(title, text, title_f, text_f, "
+        f"title_k, text_k, content='', tokenize='{FTS_TOKENIZE}')")
+    cols = "title_f, text_f, title_k, text_k"
+    db.execute(
+        "CREATE TRIGGER articles_fts_fold_src_ai AFTER INSERT ON articles_fts_fold_src BEGIN "
+        f"INSERT INTO articles_fts_fold (rowid, title, text, {cols}) SELECT new.id, a.title, "
+        "a.text, new.title_f, new.text_f, new.title_k, new.text_k FROM articles a "
+        "WHERE a.id = new.id; END")
+    db.execute(
+        "CREATE TRIGGER articles_fts_fold_src_ad AFTER DELETE ON articles_fts_fold_src BEGIN "
+        f"INSERT INTO articles_fts_fold (articles_fts_fold, rowid, title, text, {cols}) "
+        "SELECT 'delete', old.id, a.title, a.text, old.title_f, old.text_f, old.title_k, "
+        "old.text_k FROM articles a WHERE a.id = old.id; END")
+    db.execute(
+        "CREATE TRIGGER articles_fold_ai AFTER INSERT ON articles BEGIN "
+        "INSERT OR IGNORE INTO articles_fts_fold_pending (id) VALUES (new.id); END")
+    # BEFORE: the row still holds the words its entry was indexed with
+    db.execute(
+        'CREATE TRIGGER articles_fold_bu BEFORE UPDATE OF "title", "text" ON articles BEGIN '
+        "DELETE FROM articles_fts_fold_src WHERE id = old.id; "
+        "INSERT OR IGNORE INTO articles_fts_fold_pending (id) VALUES (old.id); END")
+    db.execute(
+        "CREATE TRIGGER articles_fold_bd BEFORE DELETE ON articles BEGIN "
+        "DELETE FROM articles_fts_fold_src WHERE id = old.id; "
+        "DELETE FROM articles_fts_fold_pending WHERE id = old.id; END")
+    db.execute("INSERT INTO articles_fts_fold_pending (id) SELECT id FROM articles")
+    from .fold import fold_pending_sqlite
+
+    fold_pending_sqlite(db.conn)

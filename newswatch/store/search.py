@@ -1,12 +1,18 @@
-"""Full-text reads: archive search, backfill candidates, and what `explain` shows of a URL."""
+"""Full-text reads: archive search (plain, or folded across scripts and spellings: the
+folded index of migration m009), backfill candidates, and what `explain` shows of a URL."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Sequence
 
 from ..errors import DatabaseError, QueryError
+from ..query.archive import folded_for_archive
 from .base import marks
+from .fold import fold_pending_sqlite
+
+log = logging.getLogger("newswatch.store")
 
 _EXPLAIN_COLS = ("id, url, fetched_url, outlet, title, published, date_source, first_seen, "
                  "last_seen, duplicate_of, status, matched, length(text) AS length, changed, "
@@ -14,14 +20,39 @@ _EXPLAIN_COLS = ("id, url, fetched_url, outlet, title, published, date_source, f
 
 
 class SearchMixin:
-    def search_articles(self, fts: str, *, source: str = "", limit: int = 50,
-                        outlets: Sequence[str] | None = None, since: str | None = None,
+    # -- the folded index (m009) -------------------------------------------------------
+
+    def fold_pending(self) -> int:
+        """Fold the articles queued since the last call (new or re-worded ones) into the
+        folded index, inside the caller's transaction; returns how many."""
+        return fold_pending_sqlite(self.conn)
+
+    def _fold_current(self) -> None:
+        """Before a search: fold what another program stored (raw SQL, a copy) without the
+        store. A read-only connection searches what is folded already."""
+        if self._value("SELECT EXISTS (SELECT 1 FROM articles_fts_fold_pending)"):
+            try:
+                with self.write_transaction():
+                    n = self.fold_pending()
+                log.info("folded %d articles into the archive index", n)
+            except self.errors as exc:
+                log.warning("cannot fold new articles into the archive index (%s): "
+                            "searching what is folded", " ".join(str(exc).split()))
+
+    # -- search ------------------------------------------------------------------------
+
+    def search_articles(self, fts: str, *, folded: str | None = None, source: str = "",
+                        limit: int = 50, outlets: Sequence[str] | None = None,
+                        since: str | None = None,
                         include_duplicates: bool = False) -> list[dict]:
-        """Articles matching the FTS5 expression `fts`, best first (bm25, title weighted
-        double), newest first among equals. Rows: id, url, outlet, title, published,
-        first_seen, duplicate_of, text. A query FTS5 refuses raises QueryError (naming `source`)."""
-        where = ["articles_fts MATCH ?"]
-        params: list = [fts]
+        """Articles matching the FTS5 expression `fts` on the plain index, or `folded` (a
+        `Query.folded` expression, across scripts and spellings) on the folded one, best
+        first (bm25, title weighted double), newest first among equals. Rows: id, url,
+        outlet, title, published, first_seen, duplicate_of, text. A query FTS5 refuses
+        raises QueryError (naming `source`)."""
+        table, expr, weights = self._fts_source(fts, folded)
+        where = [f"{table} MATCH ?"]
+        params: list = [expr]
         if outlets is not None:
             where.append(f"a.outlet IN ({', '.join('?' * len(outlets))})")
             params.extend(outlets)
@@ -33,12 +64,22 @@ class SearchMixin:
         sql = (
             "SELECT a.id, a.url, a.outlet, a.title, a.published, a.first_seen, "
             "a.duplicate_of, a.text "
-            "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            f"FROM {table} JOIN articles a ON a.id = {table}.rowid "
             f"WHERE {' AND '.join(where)} "
-            "ORDER BY bm25(articles_fts, 2.0, 1.0), coalesce(a.published, a.first_seen) DESC "
+            f"ORDER BY bm25({table}, {weights}), coalesce(a.published, a.first_seen) DESC "
             "LIMIT ?"
         )
         params.append(int(limit))
+        return self._fts_rows(sql, params, source)
+
+    def _fts_source(self, fts: str, folded: str | None) -> tuple[str, str, str]:
+        """(table, MATCH expression, bm25 weights) of a search."""
+        if folded is None:
+            return "articles_fts", fts, "2.0, 1.0"
+        self._fold_current()
+        return "articles_fts_fold", folded_for_archive(folded), "2.0, 1.0, 2.0, 1.0, 2.0, 1.0"
+
+    def _fts_rows(self, sql: str, params: list, source: str) -> list[dict]:
         try:
             return self._all(sql, params)
         except sqlite3.OperationalError as exc:
@@ -49,17 +90,20 @@ class SearchMixin:
             raise DatabaseError(str(exc)) from exc
 
     def backfill_candidates(self, fts: str, since: str,
-                            outlets: Sequence[str] | None = None) -> list[int]:
-        """Ids of originals matching `fts`, published (or first seen) since, oldest first."""
-        params: list = [fts, since]
+                            outlets: Sequence[str] | None = None, *,
+                            folded: str | None = None) -> list[int]:
+        """Ids of originals matching `fts` (or `folded`, as `search_articles`), published
+        (or first seen) since, oldest first."""
+        table, expr, _ = self._fts_source(fts, folded)
+        params: list = [expr, since]
         where = ""
         if outlets is not None:
             where = f" AND a.outlet IN ({marks(outlets)})"
             params += list(outlets)
-        return [r["id"] for r in self._all(
-            "SELECT a.id FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? AND coalesce(a.published, a.first_seen) >= ? "
-            "AND a.duplicate_of IS NULL" + where + " ORDER BY a.id", params)]
+        return [r["id"] for r in self._fts_rows(
+            f"SELECT a.id FROM {table} JOIN articles a ON a.id = {table}.rowid "
+            f"WHERE {table} MATCH ? AND coalesce(a.published, a.first_seen) >= ? "
+            "AND a.duplicate_of IS NULL" + where + " ORDER BY a.id", params, "")]
 
     # -- explain -----------------------------------------------------------------------
 

@@ -130,7 +130,7 @@ def search(web, request, form):
     rows, error, more = [], None, False
     if q.strip():
         try:
-            query = compile_query(q)
+            query = compile_query(q, aliases=dict(web.config.aliases))
             since, until = _day(since_s, "from"), _day(until_s, "to")
             found = web.store().search_page(
                 query.fts, source=q, outlets=[outlet] if outlet else None,

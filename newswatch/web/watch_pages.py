@@ -31,20 +31,20 @@ def _page(web, request, *, form_values=None, error=None, editing=None, status=20
     values = form_values or {"name": "", "query": request.query_params.get("q", ""),
                              "outlets": [], "recipients": ""}
     if preview is None and values["query"].strip() and request.method == "GET":
-        preview = preview_data(store, values["query"])
+        preview = preview_data(store, values["query"], web.config.aliases)
     return web.render(request, "watches.html", status=status, config_watches=web.config.watches,
                       stored=_stored(web, store), values=values, error=error,
                       editing=editing, outlets=web.config.outlets, preview=preview,
                       default_to=", ".join(web.config.mail.to))
 
 
-def preview_data(store, query: str) -> dict:
+def preview_data(store, query: str, aliases=()) -> dict:
     """What the preview shows: matching stored stories, and how many per day."""
     from ..alerts import watch_test
     from ..query import compile_query
 
     try:
-        compiled = compile_query(query)
+        compiled = compile_query(query, aliases=dict(aliases))
         rows = watch_test(store, compiled, limit=PREVIEW)
         days = store.matches_per_day(compiled.fts, source=query, days=14)
     except QueryError as exc:
@@ -62,7 +62,7 @@ def index(web, request, form):
 
 def preview(web, request, form):
     q = request.query_params.get("q", "")
-    data = preview_data(web.store(), q) if q.strip() else None
+    data = preview_data(web.store(), q, web.config.aliases) if q.strip() else None
     return web.render(request, "preview.html", preview=data)
 
 
@@ -86,7 +86,7 @@ def create(web, request, form):
         watchlist.create(store, checked)
     except (UsageError, QueryError) as exc:
         return _page(web, request, form_values=values, error=str(exc), status=400,
-                     preview=preview_data(store, values["query"])
+                     preview=preview_data(store, values["query"], web.config.aliases)
                      if values["query"].strip() else None)
     return RedirectResponse("/watches", 303)
 
@@ -106,7 +106,7 @@ def edit(web, request, form):
               "recipients": ", ".join(json.loads(row["recipients"]) if row["recipients"]
                                       else [])}
     return _page(web, request, form_values=values, editing=row,
-                 preview=preview_data(store, row["query"]))
+                 preview=preview_data(store, row["query"], web.config.aliases))
 
 
 def update(web, request, form):

@@ -19,6 +19,7 @@ from typing import Callable
 import psycopg
 
 from ... import clock
+from .fold import fold_pending_pg
 
 log = logging.getLogger("newswatch.store")
 
@@ -175,6 +176,31 @@ def m008_url_failures(conn: psycopg.Connection) -> None:
         """)
 
 
+_FOLDED = """
+CREATE TABLE articles_fts_fold (
+    id bigint PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE, fold tsvector NOT NULL);
+CREATE INDEX idx_articles_fts_fold ON articles_fts_fold USING gin(fold);
+CREATE TABLE articles_fts_fold_pending (
+    id bigint PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE);
+CREATE FUNCTION articles_fold_queue() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO articles_fts_fold_pending (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER articles_fold_queue AFTER INSERT OR UPDATE OF title, text ON articles
+    FOR EACH ROW EXECUTE FUNCTION articles_fold_queue();
+INSERT INTO articles_fts_fold_pending (id) SELECT id FROM articles;
+"""
+
+
+def m009_folded_search(conn: psycopg.Connection) -> None:
+    """SQLite's m009 twin: the folded archive index (`newswatch.store.pg.fold`), one
+    tsvector per article built in Python; a trigger queues new and re-worded articles, the
+    store folds the queue in the writing transaction and before a search."""
+    conn.execute(_FOLDED)
+    fold_pending_pg(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m001_core", m001_core),
     ("m002_search", m002_search),
@@ -182,6 +208,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m006_web_watches", m006_web_watches),
     ("m007_outbox_channels", m007_outbox_channels),
     ("m008_url_failures", m008_url_failures),
+    ("m009_folded_search", m009_folded_search),
 ]
 
 

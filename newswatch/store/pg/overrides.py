@@ -1,5 +1,5 @@
 """The methods whose SQL differs on PostgreSQL: full-text search (tsvector/tsquery instead
-of FTS5), the band lookup (no CROSS JOIN ... ON), the outbox claim (row locks) and `SELECT *`
+of FTS5; the folded index of `newswatch.store.pg.fold`), the band lookup (no CROSS JOIN ... ON), the outbox claim (row locks) and `SELECT *`
 reads that must not return the search column."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import psycopg
 from ...errors import DatabaseError, QueryError
 from ..outbox import _ROW
 from ..search import _EXPLAIN_COLS
-from .tsquery import to_tsquery_sql
+from .fold import fold_pending_pg
+from .tsquery import folded_tsquery, to_tsquery_sql
 
 # ts_rank's weights for D, C, B (the text), A (the title): the title counts double, as
 # bm25(articles_fts, 2.0, 1.0) weighs it on SQLite.
@@ -65,11 +66,29 @@ class PgOverrides:
         except QueryError as exc:
             raise QueryError(f"cannot run query {source or fts!r}: {exc}") from exc
 
-    def search_articles(self, fts: str, *, source: str = "", limit: int = 50,
-                        outlets: Sequence[str] | None = None, since: str | None = None,
+    def fold_pending(self) -> int:
+        return fold_pending_pg(self.conn)
+
+    def _pg_source(self, fts: str, folded: str | None, source: str) -> tuple[str, list, str]:
+        """(FROM clause with a tsquery `q.q` and the vector `v`, its parameters, the
+        vector) of a search: the plain `fts` column, or the folded index."""
+        if folded is None:
+            tsq, params = self._tsquery(fts, source)
+            return f"(SELECT {tsq} AS q) AS q, articles a", params, "a.fts"
+        self._fold_current()
+        try:
+            literal = folded_tsquery(folded)
+        except QueryError as exc:
+            raise QueryError(f"cannot run query {source or folded!r}: {exc}") from exc
+        return ("(SELECT %s::tsquery AS q) AS q, articles_fts_fold f "
+                "JOIN articles a ON a.id = f.id", [literal], "f.fold")
+
+    def search_articles(self, fts: str, *, folded: str | None = None, source: str = "",
+                        limit: int = 50, outlets: Sequence[str] | None = None,
+                        since: str | None = None,
                         include_duplicates: bool = False) -> list[dict]:
-        tsq, params = self._tsquery(fts, source)
-        where = ["a.fts @@ q.q"]
+        sources, params, vector = self._pg_source(fts, folded, source)
+        where = [f"{vector} @@ q.q"]
         if outlets is not None:
             where.append("a.outlet = ANY(%s)")
             params.append(list(outlets))
@@ -81,8 +100,8 @@ class PgOverrides:
         params.append(int(limit))
         sql = (
             "SELECT a.id, a.url, a.outlet, a.title, a.published, a.first_seen, a.text "
-            f"FROM (SELECT {tsq} AS q) AS q, articles a WHERE {' AND '.join(where)} "
-            f"ORDER BY ts_rank({_WEIGHTS}::float4[], a.fts, q.q) DESC, "
+            f"FROM {sources} WHERE {' AND '.join(where)} "
+            f"ORDER BY ts_rank({_WEIGHTS}::float4[], {vector}, q.q) DESC, "
             "coalesce(a.published, a.first_seen) DESC LIMIT %s")
         try:
             return self._pg_all(sql, params)
@@ -92,15 +111,16 @@ class PgOverrides:
             raise DatabaseError(" ".join(str(exc).split())) from exc
 
     def backfill_candidates(self, fts: str, since: str,
-                            outlets: Sequence[str] | None = None) -> list[int]:
-        tsq, params = self._tsquery(fts, "")
+                            outlets: Sequence[str] | None = None, *,
+                            folded: str | None = None) -> list[int]:
+        sources, params, vector = self._pg_source(fts, folded, "")
         params.append(since)
         where = ""
         if outlets is not None:
             where = " AND a.outlet = ANY(%s)"
             params.append(list(outlets))
         return [r["id"] for r in self._pg_all(
-            f"SELECT a.id FROM (SELECT {tsq} AS q) AS q, articles a WHERE a.fts @@ q.q "
+            f"SELECT a.id FROM {sources} WHERE {vector} @@ q.q "
             "AND coalesce(a.published, a.first_seen) >= %s AND a.duplicate_of IS NULL"
             + where + " ORDER BY a.id", params)]
 

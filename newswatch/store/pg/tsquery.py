@@ -36,6 +36,15 @@ def _lex(expr: str) -> list[_Tok]:
         elif c in "()*":
             out.append(_Tok("STAR" if c == "*" else c, c))
             i += 1
+        elif c in ":+":  # column filter, phrase join (`Query.folded` only)
+            out.append(_Tok(c, c))
+            i += 1
+        elif c == "{":
+            j = expr.find("}", i)
+            if j < 0:
+                raise QueryError(f"cannot search for {expr!r}: unbalanced column filter")
+            out.append(_Tok("COLS", " ".join(expr[i:j + 1].split())))
+            i = j + 1
         elif c == '"':
             j, buf = i + 1, []
             while True:
@@ -53,7 +62,7 @@ def _lex(expr: str) -> list[_Tok]:
             i = j + 1
         else:
             j = i
-            while j < n and not expr[j].isspace() and expr[j] not in '()"*':
+            while j < n and not expr[j].isspace() and expr[j] not in '()"*{:+':
                 j += 1
             word = expr[i:j]
             if word in ("AND", "OR", "NOT"):
@@ -149,3 +158,90 @@ def to_tsquery_sql(fts: str) -> tuple[str, list]:
     """An SQL expression of type tsquery for the FTS5 expression `fts`, and its parameters."""
     params: list = []
     return _emit(_Parser(_lex(fts)).parse(), params), params
+
+
+# -- the folded index (`newswatch.store.pg.fold`) ---------------------------------------
+#
+# `Query.folded` adds column filters ({title text} : ..., {title_f text_f} : ...) and
+# phrases joined with + ("srk0"* + "lfrf0lavrov") to the syntax above. Its words are
+# tokenised here as SQLite's unicode61 does (`newswatch.query.tokenize`), the way the index
+# was built, so the tsquery is a literal: no server-side normalisation.
+
+_SPACES = {"{title text}": "o", "{title_f text_f}": "f", "{title_k text_k}": "k"}
+
+
+class _FoldedParser(_Parser):
+    """Nodes: ("phrase", space, [(words, prefix), ...]) | ("and"|"or", [...]) | ("not", l, r)."""
+
+    space = "o"
+
+    def parse_and(self):
+        items = [self.parse_not()]
+        while self.peek() in ("AND", "STR", "(", "COLS"):
+            if self.peek() == "AND":
+                self.i += 1
+            items.append(self.parse_not())
+        return ("and", items) if len(items) > 1 else items[0]
+
+    def parse_primary(self):
+        if self.peek() == "COLS":
+            cols = self.toks[self.i].text
+            if cols not in _SPACES or self.toks[self.i + 1:self.i + 2] != [_Tok(":", ":")]:
+                raise QueryError(f"cannot search for this query: column filter {cols}")
+            self.i += 2
+            outer, self.space = self.space, _SPACES[cols]
+            try:
+                return self.parse_primary()
+            finally:
+                self.space = outer
+        if self.peek() != "STR":
+            return super().parse_primary()
+        parts = []
+        while True:
+            words = self.toks[self.i].text
+            self.i += 1
+            prefix = self.peek() == "STAR"
+            if prefix:
+                self.i += 1
+            parts.append((words, prefix))
+            if self.peek() != "+":
+                break
+            self.i += 1
+            if self.peek() != "STR":
+                raise QueryError("cannot search for this query: + needs a phrase after it")
+        return ("phrase", self.space, parts)
+
+
+def _phrase(tag: str, parts) -> str:
+    from ...query.tokens import tokenize  # the tokenizer the index was built with
+    from .fold import quote
+
+    lexemes = []
+    for words, prefix in parts:
+        toks = [t for _, _, t in tokenize(words)]
+        if not toks:
+            raise QueryError("cannot search for this query: a term without letters or digits")
+        lexemes += [quote(tag + t) for t in toks]
+        if prefix:
+            lexemes[-1] += ":*"
+    return "(" + " <-> ".join(lexemes) + ")"
+
+
+def _emit_folded(node) -> str:
+    from .fold import TAGS
+
+    kind = node[0]
+    if kind == "phrase":
+        _, space, parts = node
+        if space == "f":  # the folded form, or the typed one where nothing was folded
+            return f"({_phrase(TAGS['f'], parts)} | {_phrase(TAGS['o'], parts)})"
+        return _phrase(TAGS[space], parts)
+    if kind == "not":
+        return f"({_emit_folded(node[1])} & !{_emit_folded(node[2])})"
+    op = " & " if kind == "and" else " | "
+    return "(" + op.join(_emit_folded(c) for c in node[1]) + ")"
+
+
+def folded_tsquery(folded: str) -> str:
+    """The `tsquery` literal of a `Query.folded` expression, for the folded index."""
+    return _emit_folded(_FoldedParser(_lex(folded)).parse())
