@@ -145,8 +145,12 @@ def backfill(store, config, watch_name: str, days: int) -> int:
     if days <= 0:
         raise UsageError("--days must be at least 1")
     cutoff = clock.to_iso(clock.now() - timedelta(days=days))
+    from ..query.archive import folded_expression
+
+    # the folded archive index, so a backfill finds what the watch's alerts find
     ids = store.backfill_candidates(watch.compiled.fts, cutoff,
-                                    list(watch.outlets) if watch.outlets is not None else None)
+                                    list(watch.outlets) if watch.outlets is not None else None,
+                                    folded=folded_expression(watch.compiled))
     now = clock.now_iso()
     count = 0
     with store.write_transaction():
