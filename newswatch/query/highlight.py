@@ -34,14 +34,7 @@ def _find(tokens: list[tuple[int, int, str]], terms: Sequence[Term]) -> list[tup
                            else folded[i + last] == want[last]))
             if ok:
                 spans.append((tokens[i][0], tokens[i + last][1]))
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
+    return _merge(spans)
 
 
 def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form],
@@ -68,6 +61,11 @@ def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form],
                     break
             if ok:
                 spans.append((tokens[i][0], tokens[i + last][1]))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans as one, in text order."""
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:

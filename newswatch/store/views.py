@@ -7,10 +7,8 @@ are FTS5 here and tsquery in `newswatch.store.pg.views`."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Sequence
 
-from ..errors import DatabaseError, QueryError
 from .base import chunked, marks
 
 
@@ -78,7 +76,7 @@ class ViewsMixin:
                "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                f"WHERE {' AND '.join(where)} ORDER BY bm25(articles_fts, 2.0, 1.0), "
                "coalesce(a.published, a.first_seen) DESC LIMIT ? OFFSET ?")
-        return self._fts(sql, params + [int(limit), int(offset)], source)
+        return self._fts_rows(sql, params + [int(limit), int(offset)], source)
 
     def matches_per_day(self, fts: str, *, source: str = "", days: int = 30) -> list[dict]:
         """{day, n} of originals matching `fts`, newest day first, at most `days` days."""
@@ -87,18 +85,10 @@ class ViewsMixin:
                "WHERE articles_fts MATCH ? AND a.duplicate_of IS NULL "
                "GROUP BY substr(coalesce(a.published, a.first_seen), 1, 10) "
                "ORDER BY day DESC LIMIT ?")
-        return self._fts(sql, [fts, int(days)], source)
+        return self._fts_rows(sql, [fts, int(days)], source)
 
     def articles_per_day(self, since: str) -> list[dict]:
         """{outlet, day, n}: articles first seen per outlet and day since `since`."""
         return self._all(
             "SELECT outlet, substr(first_seen, 1, 10) AS day, count(*) AS n FROM articles "
             "WHERE first_seen >= ? GROUP BY outlet, substr(first_seen, 1, 10)", [since])
-
-    def _fts(self, sql: str, params: list, source: str) -> list[dict]:
-        try:
-            return self._all(sql, params)
-        except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc):
-                raise QueryError(f"cannot run query {source!r}: {exc}") from exc
-            raise DatabaseError(str(exc)) from exc
