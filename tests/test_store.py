@@ -150,3 +150,32 @@ def test_search_ranks_and_filters(store):
     assert len(store.search_articles('"lavrov"', include_duplicates=True)) == 2
     assert store.search_articles('"lavrov"', outlets=["beta"]) == []
     assert store.backfill_candidates('"pyongyang"', "2026-01-01") == [one]
+
+
+def _open_at(target: str, barrier) -> None:
+    barrier.wait()
+    open_db(target).close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_processes_starting_together_migrate_a_new_database_once(backend, tmp_path, request):
+    """Two schedulers, a worker and `serve` started by one systemd target open a database
+    nobody has created yet: every one starts, and each migration is applied once."""
+    import multiprocessing
+
+    target = (str(tmp_path / "new.db") if backend == "sqlite"
+              else request.getfixturevalue("pg_url"))
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(6)
+    procs = [ctx.Process(target=_open_at, args=(target, barrier)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * 6
+    s = open_db(target)
+    try:
+        names = s.applied_migrations()
+    finally:
+        s.close()
+    assert len(names) == len(set(names)) and names[0] == "m001_core"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -96,6 +97,36 @@ class StoreBase:
                          + f" WHERE {pk} = ?", [*row.values(), key])
 
 
+def _use_wal(conn: sqlite3.Connection, patience: float = 30.0) -> None:
+    """Switch to WAL. Switching needs the file to itself and SQLite answers "database is
+    locked" at once, without its busy handler, while another process opening the same new
+    file holds it: retry for as long as busy_timeout would have waited."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def apply_migrations(db: sqlite_utils.Database) -> None:
+    """Apply the pending migrations under the write lock. Several processes may open a new
+    database at once (two schedulers, a worker and `serve`): BEGIN IMMEDIATE makes the
+    others wait, and each re-reads what is pending once it holds the lock, so no migration
+    runs twice (each one then runs in a savepoint of this transaction)."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.migrations.apply(db)
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
 class SqliteBase(StoreBase):
     """One SQLite connection (sqlite-utils)."""
 
@@ -115,12 +146,12 @@ class SqliteBase(StoreBase):
             db = sqlite_utils.Database(conn)
             # WAL: readers (datasette, `search`) never block the crawler; busy_timeout
             # makes writers wait for each other instead of failing.
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            if migrate:
-                migrations.migrations.apply(db)
+            if migrate and migrations.migrations.pending(db):
+                apply_migrations(db)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path}: {exc}") from exc
         return cls(db, path)
