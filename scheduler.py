@@ -37,19 +37,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 
 from newswatch import clock
-from newswatch.config import cron_trigger
 from newswatch.errors import LockedError
 from newswatch.store import status as store
+from newswatch.triggers import (  # noqa: F401 - tests reach the triggers through here
+    SECONDS_ENV, GuardedTrigger, is_overdue, schedule_trigger)
 
 log = logging.getLogger("newswatch.scheduler")
 
-# Test and bench setting: read a schedule's minute field as seconds ("*/3 * * * *" fires
-# every 3 seconds). Never needed in production.
-SECONDS_ENV = "NEWSWATCH_SCHEDULE_SECONDS"
 FLUSH_SECONDS = float(os.environ.get("NEWSWATCH_FLUSH_SECONDS", "60"))
 BACKOFF_BASE = float(os.environ.get("NEWSWATCH_BACKOFF_BASE", "60"))
 BACKOFF_CAP = float(os.environ.get("NEWSWATCH_BACKOFF_CAP", "3600"))
@@ -58,56 +54,6 @@ MAX_CHILDREN = int(os.environ.get("NEWSWATCH_MAX_PASSES", "2"))
 GATHER_SECONDS = 0.3  # outlets due within this window share one child
 CHILD_STOP_SECONDS = 7.0  # SIGTERM -> SIGKILL; the child itself stops hard after ~4 s
 EXIT_BUSY = LockedError.exit_code  # the child found every outlet busy (a manual crawl)
-
-
-# ---------------------------------------------------------------------------- triggers
-
-
-class GuardedTrigger(BaseTrigger):
-    """A cron trigger with two guards APScheduler 3 lacks.
-
-    - After a clock jump or a long suspend, APScheduler asks for next fire times one by
-      one until it passes `now` (thousands of calls for a minutely schedule after a month);
-      here the next time is computed from `now` at once. The overdue time itself is still
-      returned first, so the missed runs coalesce into one run.
-    - When DST ends, a fixed wall-clock time such as 02:30 exists twice and APScheduler
-      fires at both; a fire time with the same wall-clock reading as the previous one is
-      skipped, as cron does. Wildcard schedules (*/15) keep running through the hour.
-    """
-
-    def __init__(self, inner: CronTrigger):
-        self.inner = inner
-
-    def get_next_fire_time(self, previous_fire_time, now):
-        previous = previous_fire_time
-        if previous is not None and previous < now:
-            nxt = self.inner.get_next_fire_time(None, now)
-            if nxt is not None and nxt <= previous:
-                nxt = self.inner.get_next_fire_time(previous, previous)
-        else:
-            nxt = self.inner.get_next_fire_time(previous, now)
-        if nxt is not None and previous is not None and \
-                nxt.replace(tzinfo=None) == previous.replace(tzinfo=None):
-            nxt = self.inner.get_next_fire_time(nxt, nxt)
-        return nxt
-
-    def __str__(self) -> str:
-        return f"guarded {self.inner}"
-
-
-def schedule_trigger(expr: str, timezone: str) -> GuardedTrigger:
-    if os.environ.get(SECONDS_ENV):
-        return GuardedTrigger(CronTrigger(second=expr.split()[0], timezone=timezone))
-    return GuardedTrigger(cron_trigger(expr, timezone))
-
-
-def is_overdue(trigger: GuardedTrigger, last_started: datetime | None, now: datetime) -> bool:
-    """True if a fire time passed since the last pass started (or there was none)."""
-    if last_started is None:
-        return True
-    # +1 s: a pass starts a moment after its fire time, never before it.
-    nxt = trigger.inner.get_next_fire_time(None, last_started + timedelta(seconds=1))
-    return nxt is not None and nxt <= now
 
 
 def backoff_delay(streak: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -427,14 +373,21 @@ class ClusterDaemon(Daemon):
     queueing lock keeps one waiting pass per outlet, so several schedulers may run at once;
     backoff is read from the store (shared by all schedulers), not from children."""
 
-    def __init__(self, config, **kw):
+    def __init__(self, config, *, workers: int = 1, **kw):
         from newswatch.cluster import queue_url, quiet_queue_logs
+        from newswatch.cluster.local import LocalWorker
         from newswatch.cluster.schedule import Queue
 
         super().__init__(config, **kw)
         quiet_queue_logs(self.verbose)
         self.queue = Queue(queue_url(config))
         self.next_recovery = 0.0
+        self.worker = LocalWorker(str(config.path), workers, verbose=self.verbose,
+                                  log_format=self.log_format)
+
+    def setup(self) -> None:
+        super().setup()
+        self.worker.start()
 
     def recover_runs(self) -> None:
         pass  # workers own the runs: a dead worker's pass is retried, then recovered
@@ -472,10 +425,12 @@ class ClusterDaemon(Daemon):
                 self.queue.recover_stalled(self.config.cluster.stalled_after)
             except Exception as exc:  # noqa: BLE001
                 log.warning("looking for stalled passes failed: %s", exc)
+        self.worker.check()
         self.write_state()
 
     def shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
+        self.worker.stop()
         self.queue.close()
         try:
             state_path(self.config).unlink()
@@ -485,12 +440,14 @@ class ClusterDaemon(Daemon):
         log.info("newswatch scheduler stopped")
 
 
-def main(config, verbose: bool = False, log_format: str = "text") -> int:
+def main(config, verbose: bool = False, log_format: str = "text", workers: int = 1) -> int:
     """Run the daemon until SIGTERM/SIGINT (`newswatch run`). The children get the same
     --verbose and --log-format. With a job queue (a PostgreSQL `database` or [cluster]
-    queue) passes are queued for `newswatch worker` instead (ClusterDaemon)."""
+    queue) passes are queued instead (ClusterDaemon), run by `newswatch worker` processes,
+    among them `workers` passes at once beside this scheduler."""
     from newswatch.cluster import queue_url
 
     if queue_url(config):
-        return ClusterDaemon(config, verbose=verbose, log_format=log_format).run()
+        return ClusterDaemon(config, workers=workers, verbose=verbose,
+                             log_format=log_format).run()
     return Daemon(config, verbose=verbose, log_format=log_format).run()

@@ -185,8 +185,9 @@ class Cluster:
         self.workers.append(process)
         return process
 
-    def start_scheduler(self, *args: str) -> subprocess.Popen:
-        process = self._start([*args, "run"])
+    def start_scheduler(self, *args: str, workers: int = 0) -> subprocess.Popen:
+        """`newswatch run`, by default scheduling only (the workers are started apart)."""
+        process = self._start([*args, "run", "--workers", str(workers)])
         self.schedulers.append(process)
         return process
 
@@ -265,38 +266,51 @@ def wait_for(predicate, timeout: float, interval: float = 0.2) -> bool:
     return bool(predicate())
 
 
-def sqlite_rows(db: Path, sql: str, args=()) -> list[tuple]:
-    if not db.exists():
+def store_rows(target, sql: str, args=()) -> list[tuple]:
+    """Rows of the store `database = ...` names: a PostgreSQL URL or a SQLite file ("?"
+    placeholders either way); [] while it does not exist yet."""
+    if str(target).startswith("postgresql://"):
+        import psycopg
+
+        try:
+            with psycopg.connect(str(target), autocommit=True) as conn:
+                return conn.execute(sql.replace("?", "%s"), args or None).fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+    if not Path(target).exists():
         return []
     try:
-        with sqlite3.connect(db, timeout=30) as conn:
+        with sqlite3.connect(target, timeout=30) as conn:
             return conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError:
         return []
 
 
-def store_problems(db: Path) -> list[str]:
+def store_problems(target) -> list[str]:
     """What a consistent store never has."""
     problems = []
-    if sqlite_rows(db, "PRAGMA integrity_check")[0][0] != "ok":
+    if not str(target).startswith("postgresql://") and \
+            store_rows(target, "PRAGMA integrity_check")[0][0] != "ok":
         problems.append("integrity_check failed")
-    for (url, n) in sqlite_rows(db, "SELECT url, count(*) FROM articles GROUP BY url "
-                                    "HAVING count(*) > 1"):
+    for (url, n) in store_rows(target, "SELECT url, count(*) FROM articles GROUP BY url "
+                                       "HAVING count(*) > 1"):
         problems.append(f"{url} stored {n} times")
-    for row in sqlite_rows(db, "SELECT watch_id, article_id, count(*) FROM alerts "
-                               "GROUP BY 1, 2 HAVING count(*) > 1"):
+    for row in store_rows(target, "SELECT watch_id, article_id, count(*) FROM alerts "
+                                  "GROUP BY 1, 2 HAVING count(*) > 1"):
         problems.append(f"alert {row} doubled")
     return problems
 
 
 def config_text(urls: dict[str, str], queue: str, *, schedule: str, smtp=None,
                 stalled_after: float = 4, watches: str = WATCH, sitemaps: bool = False,
-                database: str = "newswatch.db", workers: int = 1) -> str:
+                database: str | None = None, workers: int = 1) -> str:
+    """The cluster's config: the store is the queue's database unless `database` says
+    otherwise (a SQLite file beside a PostgreSQL queue)."""
     from outlet_server import outlets_toml
 
     mail = ('outbox_dir = "outbox"' if smtp is None else
             f'smtp_host = "{smtp.host}"\nsmtp_port = {smtp.port}\ntimeout = 10')
-    return (f'database = "{database}"\n[cluster]\nqueue = "{queue}"\n'
+    return (f'database = "{database or queue}"\n[cluster]\nqueue = "{queue}"\n'
             f"stalled_after = {stalled_after}\n[mail]\n"
             'from = "newswatch@example.org"\nto = ["desk@example.org"]\n' + mail +
             f'\n[defaults]\nalert_max_age = "1000w"\n[crawl]\nworkers = {workers}\n'
@@ -346,7 +360,7 @@ def kill_round(server_url: str, folder: Path, kills: int, seed: int = 1) -> dict
                         break
                     result["kills"] += 1
                     cluster.start_worker()
-                db = folder / "newswatch.db"
+                db = url
                 want = set(expected)
 
                 def all_sent():
@@ -358,7 +372,7 @@ def kill_round(server_url: str, folder: Path, kills: int, seed: int = 1) -> dict
             finally:
                 cluster.stop()
             got = emailed_urls(smtp.messages)
-            stored = {u for (u,) in sqlite_rows(db, "SELECT url FROM articles")}
+            stored = {u for (u,) in store_rows(db, "SELECT url FROM articles")}
             result["lost"] = len(want - set(got)) + len(want - stored)
             result["doubled"] = sum(1 for u in want if got.count(u) > 1)
             result["overlaps"] = len(log.overlaps())
@@ -388,7 +402,7 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
         with fresh_database(server_url) as url:
             from outlet_server import ARTICLE_PATTERN  # noqa: F401 - same layout below
 
-            lines = [f'database = "newswatch.db"\n[cluster]\nqueue = "{url}"\n',
+            lines = [f'database = "{database or url}"\n[cluster]\nqueue = "{url}"\n',
                      '[mail]\nfrom = "bench@example.org"\nto = ["desk@example.org"]\n'
                      'outbox_dir = "outbox"\n[crawl]\nworkers = 1\n']
             for oid, base in urls.items():
@@ -397,12 +411,12 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
                              'schedule = "0 0 1 1 *"\n')
             folder.mkdir(parents=True, exist_ok=True)
             cluster = Cluster(folder, "\n".join(lines))
-            db = folder / "newswatch.db"
+            db = database or url
             start = time.monotonic()
             scheduler = cluster.start_scheduler()  # every outlet is overdue: one pass each
             for core in cores:
                 cluster.start_worker(core=core)
-            done = wait_for(lambda: len(sqlite_rows(
+            done = wait_for(lambda: len(store_rows(
                 db, "SELECT DISTINCT outlet FROM runs WHERE status = 'ok'")) == outlets,
                 1800, interval=0.5)
             elapsed = time.monotonic() - start
@@ -410,7 +424,7 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
             del scheduler
             if not done:
                 raise SystemExit("the passes did not finish:\n" + cluster.output())
-            stored = sqlite_rows(db, "SELECT count(*) FROM articles")[0][0]
+            stored = store_rows(db, "SELECT count(*) FROM articles")[0][0]
             return stored / elapsed
     finally:
         for server in servers:

@@ -1,9 +1,9 @@
 """The cluster with real processes: `newswatch run` queueing passes in PostgreSQL, several
 `newswatch worker` processes running them, an SMTP server and generated outlets, all on
 127.0.0.1. Each test works in a database of its own on $NEWSWATCH_TEST_POSTGRES, dropped
-afterwards. The harness (processes, the sites' own request log) is bench/cluster.py's.
-
-Passes store into SQLite here until the PostgreSQL store lands; the queue is the same."""
+afterwards, holding both the store and the job queue (`database = "postgresql://..."`, as a
+cluster is configured). The harness (processes, the sites' own request log) is
+bench/cluster.py's."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_three_workers_one_scheduler_every_alert_once(tmp_path, farm, queue, smt
     assert sorted(u for u in sent if u in expected) == sorted(expected)  # each exactly once
     ids = [m["Message-ID"] for m in smtp.messages]
     assert len(ids) == len(set(ids))
-    db = tmp_path / "newswatch.db"
+    db = queue  # the store is the queue's database
     assert harness.store_problems(db) == []
     # The work was shared: more than one worker ran passes (by the sites' log).
     assert len({pid for spans in log.passes().values() for pid, _, _ in spans}) > 1
@@ -92,7 +92,7 @@ def test_sigkilled_workers_lose_and_double_nothing(tmp_path, queue, smtp):
     cluster = harness.Cluster(tmp_path, harness.config_text(
         farm.urls, queue, schedule="*/3 * * * *", smtp=smtp, stalled_after=3),
         env={"NEWSWATCH_SCHEDULE_SECONDS": "1", "NEWSWATCH_FLUSH_SECONDS": "5"})
-    db = tmp_path / "newswatch.db"
+    db = queue  # the store is the queue's database
     try:
         for _ in range(3):
             cluster.start_worker()
@@ -103,8 +103,8 @@ def test_sigkilled_workers_lose_and_double_nothing(tmp_path, queue, smtp):
             assert outlet, "no pass started\n" + cluster.output()
             cluster.start_worker()
             # Its pass completes on another worker (the stalled job is queued again).
-            newest = harness.sqlite_rows(db, "SELECT max(id) FROM runs")[0][0] or 0
-            assert harness.wait_for(lambda: harness.sqlite_rows(
+            newest = harness.store_rows(db, "SELECT max(id) FROM runs")[0][0] or 0
+            assert harness.wait_for(lambda: harness.store_rows(
                 db, "SELECT 1 FROM runs WHERE outlet = ? AND id > ? AND status = 'ok'",
                 (outlet, newest)), 180), cluster.output()
         assert harness.wait_for(lambda: set(expected) <= set(harness.emailed_urls(
@@ -115,14 +115,13 @@ def test_sigkilled_workers_lose_and_double_nothing(tmp_path, queue, smtp):
         farm.stop()
     sent = harness.emailed_urls(smtp.messages)
     assert sorted(u for u in sent if u in expected) == sorted(expected)
-    stored = {u for (u,) in harness.sqlite_rows(db, "SELECT url FROM articles")}
+    stored = {u for (u,) in harness.store_rows(db, "SELECT url FROM articles")}
     assert set(expected) <= stored
     assert harness.store_problems(db) == []
     assert log.overlaps() == []
-    # A run left 'running' (its pass could not even record its failure, e.g. SQLite's
-    # "database is locked" under this load) is always its outlet's newest: the outlet's
-    # next pass records it as interrupted, as in the single-machine daemon.
-    assert harness.sqlite_rows(db, "SELECT count(*) FROM runs r WHERE status = 'running' "
+    # A run left 'running' (its worker was killed) is always its outlet's newest: the
+    # outlet's next pass records it as interrupted, as in the single-machine daemon.
+    assert harness.store_rows(db, "SELECT count(*) FROM runs r WHERE status = 'running' "
                                "AND EXISTS (SELECT 1 FROM runs n WHERE n.outlet = r.outlet "
                                "AND n.id > r.id)")[0][0] == 0
 
@@ -135,7 +134,7 @@ def test_two_schedulers_never_double_a_pass(tmp_path, farm, queue):
     log.install(farm)
     cluster = harness.Cluster(tmp_path, harness.config_text(
         farm.urls, queue, schedule="0 0 1 1 *"))
-    db = tmp_path / "newswatch.db"
+    db = queue  # the store is the queue's database
     try:
         cluster.start_scheduler("--verbose")
         cluster.start_scheduler("--verbose")
@@ -151,7 +150,7 @@ def test_two_schedulers_never_double_a_pass(tmp_path, farm, queue):
         )[0][0] == 0, 240), cluster.output()
     finally:
         cluster.stop()
-    runs = harness.sqlite_rows(db, "SELECT outlet, count(*) FROM runs GROUP BY outlet")
+    runs = harness.store_rows(db, "SELECT outlet, count(*) FROM runs GROUP BY outlet")
     assert dict(runs) == {oid: 1 for oid in farm.urls}
     assert {o: len(spans) for o, spans in log.passes().items()} == {o: 1 for o in farm.urls}
 

@@ -73,16 +73,22 @@ def _email_state(row: dict) -> str:
 
 
 @click.command(short_help="The daemon: crawl each outlet on its schedule.")
+@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
+              metavar="N", help="Cluster mode only: passes this machine runs at once beside "
+              "the scheduler (a `newswatch worker --concurrency N`); 0 only schedules.")
 @pass_state
-def run(state: State) -> int:
+def run(state: State, workers: int) -> int:
     """The daemon: crawl each outlet on its own `schedule` until SIGTERM or Ctrl-C.
 
     Missed runs are made up once at start; an outlet that keeps failing backs off; each
-    pass runs in a child process (`newswatch status` shows the next passes)."""
+    pass runs in a child process (`newswatch status` shows the next passes). In cluster
+    mode (a PostgreSQL `database`) due passes go to the job queue, for this machine's
+    worker and any `newswatch worker` elsewhere."""
     config = state.config  # a bad config stops here, before anything starts
     import scheduler  # lazily: the daemon never imports the CLI, the CLI only runs it
 
-    return scheduler.main(config, verbose=state.verbose, log_format=state.log_format)
+    return scheduler.main(config, verbose=state.verbose, log_format=state.log_format,
+                          workers=workers)
 
 
 @click.command("_pass", hidden=True)

@@ -1,0 +1,61 @@
+"""Bulk writes on PostgreSQL: one statement over arrays (`unnest`) where SQLite runs one
+statement per row. On SQLite a statement is a function call; on a server it is a round
+trip and a parse, and a pass writes thousands of thread-state rows (bench/store_backends.py).
+
+An upsert over arrays must not name one key twice (PostgreSQL refuses to update a row twice
+in one statement), so each set is keyed first, the last row of a key winning as it did
+when the rows were written one by one."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def _last_per_key(rows: Sequence[tuple], width: int) -> list[tuple]:
+    return list({tuple(r[:width]): tuple(r) for r in rows}.values())
+
+
+def _columns(rows: Sequence[tuple], *types) -> list[list]:
+    """One list per column, each value as its column's type (psycopg dumps an array
+    of one Python type only: a weight may come as 1 or as 0.5)."""
+    return [[t(r[i]) for r in rows] for i, t in enumerate(types)]
+
+
+class PgBulk:
+    def save_thread_state(self, *, meta: dict[str, float], threads: Sequence[tuple],
+                          gone: Sequence[int], terms: Sequence[tuple],
+                          dropped: Sequence[tuple], df: Sequence[tuple]) -> None:
+        """As the SQLite store's (newswatch.store.threads), in six statements at most."""
+        run = self.conn.execute
+        if meta:
+            run("INSERT INTO thread_meta (key, value) SELECT * FROM "
+                "unnest(%s::text[], %s::float8[]) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value", [list(meta), [float(v) for v in meta.values()]])
+        if gone:
+            ids = sorted({int(i) for i in gone})
+            run("DELETE FROM thread_terms WHERE thread_id = ANY(%s::bigint[])", [ids])
+            run("DELETE FROM threads WHERE id = ANY(%s::bigint[])", [ids])
+        if threads:
+            run("INSERT INTO threads (id, first_ts, last_ts, size) SELECT * FROM "
+                "unnest(%s::bigint[], %s::float8[], %s::float8[], %s::integer[]) "
+                "ON CONFLICT (id) DO UPDATE SET first_ts = excluded.first_ts, "
+                "last_ts = excluded.last_ts, size = excluded.size",
+                _columns(_last_per_key(threads, 1), int, float, float, int))
+        if dropped:
+            run("DELETE FROM thread_terms t USING unnest(%s::bigint[], %s::text[], %s::text[]) "
+                "AS d(thread_id, field, term) WHERE t.thread_id = d.thread_id "
+                "AND t.field = d.field AND t.term = d.term",
+                _columns(_last_per_key(dropped, 3), int, str, str))
+        if terms:
+            run("INSERT INTO thread_terms (thread_id, field, term, weight) SELECT * FROM "
+                "unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[]) "
+                "ON CONFLICT (thread_id, field, term) DO UPDATE SET weight = excluded.weight",
+                _columns(_last_per_key(terms, 3), int, str, str, float))
+        if df:
+            summed: dict[int, int] = {}
+            for bucket, delta in df:
+                summed[int(bucket)] = summed.get(int(bucket), 0) + int(delta)
+            run("INSERT INTO thread_df (bucket, count) SELECT * FROM "
+                "unnest(%s::integer[], %s::integer[]) ON CONFLICT (bucket) "
+                "DO UPDATE SET count = thread_df.count + excluded.count",
+                [list(summed), list(summed.values())])
