@@ -282,8 +282,10 @@ def store_rows(target, sql: str, args=()) -> list[tuple]:
     try:
         with sqlite3.connect(target, timeout=30) as conn:
             return conn.execute(sql, args).fetchall()
-    except sqlite3.OperationalError:
-        return []
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
 
 
 def store_problems(target) -> list[str]:
@@ -295,7 +297,7 @@ def store_problems(target) -> list[str]:
     for (url, n) in store_rows(target, "SELECT url, count(*) FROM articles GROUP BY url "
                                        "HAVING count(*) > 1"):
         problems.append(f"{url} stored {n} times")
-    for row in store_rows(target, "SELECT watch_id, article_id, count(*) FROM alerts "
+    for row in store_rows(target, "SELECT watch, article_id, count(*) FROM alerts "
                                   "GROUP BY 1, 2 HAVING count(*) > 1"):
         problems.append(f"alert {row} doubled")
     return problems

@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import click
 import pytest
+from conftest import db_rows
 
 from newswatch.cli.main import cli as cli_group
 from newswatch.config import load_config
@@ -131,7 +131,7 @@ WATCH = "Lavrov in Korea"
 PLACEHOLDERS = {"QUERY": "Lavrov", "WATCH": WATCH, "N": "30", "PATH": "newswatch.toml"}
 
 
-def fixture_config(folder: Path, site) -> Path:
+def fixture_config(folder: Path, site, database: str = "newswatch.db") -> Path:
     """The README's layout against the fixture site: ./newswatch.toml, emails as .eml."""
     outlets = "".join(textwrap.dedent(f"""
         [[outlets]]
@@ -144,7 +144,7 @@ def fixture_config(folder: Path, site) -> Path:
         """) for oid, url in site.urls.items())
     path = folder / "newswatch.toml"
     path.write_text(textwrap.dedent(f"""\
-        database = "newswatch.db"
+        database = "{database}"
         [mail]
         from = "newswatch@example.org"
         to = ["desk@example.org"]
@@ -204,46 +204,64 @@ def cli(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, **kw)
 
 
-def run_daemon_briefly(cwd: Path, args: list[str]) -> tuple[int, str]:
-    """`newswatch run` never ends by itself: start it, wait until it has scheduled the
-    outlets (its state file appears), then stop it the documented way (SIGTERM)."""
+def run_briefly(cwd: Path, args: list[str], ready) -> tuple[int, str]:
+    """`newswatch run` and `worker` never end by themselves: start one, wait until
+    `ready(stderr so far)` (it has scheduled the outlets, or taken its queue), then stop it
+    the documented way (SIGTERM)."""
     env = {k: v for k, v in os.environ.items() if k != "NEWSWATCH_CONFIG"}
-    daemon = subprocess.Popen([sys.executable, "-m", "newswatch", *args], cwd=cwd, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    state = cwd / "newswatch.db.daemon.json"
-    ready = False
+    log = cwd / f"{args[0]}.stderr"
+    with open(log, "w") as err:
+        daemon = subprocess.Popen([sys.executable, "-m", "newswatch", *args], cwd=cwd,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=err)
+    up = False
     try:
         for _ in range(1200):
-            ready = state.exists()
-            if ready or daemon.poll() is not None:
+            up = ready(log.read_text(errors="replace"))
+            if up or daemon.poll() is not None:
                 break
             time.sleep(0.1)
     finally:
         if daemon.poll() is None:
             daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=60)
-    if not ready:
-        return daemon.returncode, "the daemon stopped before it scheduled anything\n" + stderr
+        daemon.wait(60)
+    stderr = log.read_text(errors="replace")
+    if not up:
+        return daemon.returncode, f"`{args[0]}` stopped before it was ready\n" + stderr
     return daemon.returncode, stderr
 
 
-def test_the_commands_table_runs_against_the_fixture_site(tmp_path, site):
+def cluster_only() -> set[str]:
+    """The table's commands its row marks "cluster mode only" (a PostgreSQL database)."""
+    m = re.search(r"^### Commands\n(.+?)\n\n", README, re.S | re.M)
+    return {cmd for line in m.group(1).splitlines() if "cluster mode only" in line
+            for cmd in re.findall(r"`([^`]+)`", line.split("|")[1])}
+
+
+def test_the_commands_table_runs_against_the_fixture_site(tmp_path, site, store_url):
     """Every command of the table (in table order: the crawl first) and the global
-    options exit 0 ("ok") against the fixture site."""
+    options exit 0 ("ok") against the fixture site, with the store in SQLite and in
+    PostgreSQL (cluster mode: `run` queues the passes for its own worker)."""
     ok = documented_exit_codes()["ok"]
     commands = table_commands()
     assert commands[0].startswith("newswatch crawl"), "the table must start with the crawl"
     assert {"newswatch run", "newswatch explain URL"} <= set(commands)
-    fixture_config(tmp_path, site)
+    postgres = store_url.startswith("postgresql://")
+    database = store_url if postgres else "newswatch.db"
+    fixture_config(tmp_path, site, database)
     values = {**PLACEHOLDERS, "OUTLET_ID": next(iter(site.urls))}
     failures = []
     for command in commands:
+        if command in cluster_only() and not postgres:
+            continue
         if "URL" in command and "URL" not in values:  # an article the crawl stored
-            with sqlite3.connect(tmp_path / "newswatch.db") as conn:
-                values["URL"] = conn.execute("SELECT min(url) FROM articles").fetchone()[0]
+            values["URL"] = db_rows(store_url if postgres else tmp_path / "newswatch.db",
+                                    "SELECT min(url) FROM articles")[0][0]
         args = argv(command, values)
         if args == ["run"]:
-            code, err = run_daemon_briefly(tmp_path, args)
+            code, err = run_briefly(tmp_path, args,
+                                    lambda _: any(tmp_path.glob("*.daemon.json")))
+        elif args[0] == "worker":
+            code, err = run_briefly(tmp_path, args, lambda e: "newswatch worker:" in e)
         else:
             result = cli(args, tmp_path)
             code, err = result.returncode, result.stderr
@@ -256,55 +274,6 @@ def test_the_commands_table_runs_against_the_fixture_site(tmp_path, site):
     assert not failures, "\n\n".join(failures)
     assert list((tmp_path / "outbox").glob("*.eml")) or list(
         (tmp_path / "newswatch-demo" / "outbox").glob("*.eml")), "no command sent an alert"
-
-
-def test_the_options_the_table_names_exist(tmp_path):
-    """`--limit`, `--json`, ... in a command's description are options of that command."""
-    m = re.search(r"^### Commands\n(.+?)\n\n", README, re.S | re.M)
-    checked = 0
-    for row in m.group(1).splitlines():
-        if not row.startswith("| `"):
-            continue
-        cells = row.split("|")
-        flags = set(re.findall(r"`(--[a-z-]+)", cells[2]))
-        if not flags:
-            continue
-        words = [w for w in shlex.split(re.findall(r"`([^`]+)`", cells[1])[-1])[1:]
-                 if re.fullmatch(r"[a-z]+", w)]
-        result = cli([*words, "--help"], tmp_path)
-        assert result.returncode == 0, result.stderr
-        missing = [f for f in flags if f not in result.stdout]
-        assert not missing, f"`newswatch {' '.join(words)}` has no {missing}"
-        checked += 1
-    assert checked >= 4
-
-
-def test_only_package_installs_are_marked_no_run():
-    marked = [b for b in BLOCKS if b.no_run is not None]
-    assert marked, "the install lines are expected to be marked <!-- no-run: ... -->"
-    for block in marked:
-        assert block.no_run, f"{block.id}: say why it cannot run"
-        assert "pip install" in block.body, f"{block.id} is marked no-run but installs nothing"
-    # a marker that precedes no block is a typo that would silently skip nothing
-    assert len(NO_RUN.findall(README)) == len(marked)
-
-
-@pytest.mark.parametrize("block", SH, ids=[b.id for b in SH])
-def test_every_shell_block_runs(tmp_path, site, block):
-    if block.no_run is not None:
-        pytest.skip(f"README.md marks it no-run: {block.no_run}")
-    fixture_config(tmp_path, site)
-    values = {**PLACEHOLDERS, "OUTLET_ID": next(iter(site.urls))}
-    ok = documented_exit_codes()["ok"]
-    for line in block.body.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        for part in line.split("&&"):
-            result = cli(argv(part.strip(), values), tmp_path)
-            assert result.returncode == ok, f"{part.strip()!r}: {result.stderr}"
-
-
-# ----------------------------------------------------------------- what the README promises
 
 
 def commands(group: click.Group, prefix: str = "") -> list[str]:
