@@ -236,6 +236,17 @@ def test_search_highlights_pages_and_filters(client):
     assert bad_date.status_code == 400 and "not a date" in bad_date.text
 
 
+def test_a_latin_query_finds_the_cyrillic_story_in_search_and_preview(client):
+    # the fixture's Russian story names Lavrov only in Cyrillic case forms ("Сергеем Лавровым")
+    page = client.get("/search", params={"q": "Lavrov"})
+    assert "В Вонсане завершились переговоры" in page.text
+    assert "<mark>Лавровым</mark>" in page.text
+    # "Vonsan" is only in the Russian story ("в Вонсане"): its preview counts it per day
+    preview = client.get("/watches/preview", params={"q": "Vonsan"})
+    assert "В Вонсане завершились переговоры" in preview.text
+    assert "1 stored story matches" in preview.text and '<ol class="days">' in preview.text
+
+
 def test_search_pagination(client):
     first = client.get("/search", params={"q": "the"})
     assert "Results 1–" in first.text
