@@ -28,7 +28,7 @@ def _query_of(store, config) -> dict[str, object]:
     out = {}
     for row in store.watches():
         try:
-            out[row["name"]] = _compiled(row["query"])
+            out[row["name"]] = _compiled(row["query"], config.aliases)
         except QueryError:
             pass
     for w in active_watches(config, store):
