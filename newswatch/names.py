@@ -15,8 +15,13 @@ aliases.  Pure functions; `newswatch.query` builds its folded index columns from
   code of the folded word, w read as v (German and Polish romanisations: Lawrow), its
   secondary code where it has one (it reads ``g`` hard as Russian does).  It trades
   precision for recall: every spelling that sounds alike to Double Metaphone matches,
-  vowels are ignored ("demeter" for ``~Dmitry``), and a feminine ``-a`` form matches
-  ("Lavrova" for ``~Lavrov``).
+  vowels are ignored, and a feminine ``-a`` form matches ("Lavrova" for ``~Lavrov``).
+  The index guards it with case: a word written in lower case where it stands is a
+  common word, not a name, and meets ``~`` only in the very spelling typed ("the demeter
+  statue" is not ``~Dmitry``; "Demeter", capitalised, still is).
+* `at_sentence_start(text, i)`: where a capital says nothing about a name (Russian
+  capitalises every sentence's first word: "Путина на лугу ..." is the fishing season), so
+  the index stems such a word only on other evidence (`newswatch.query.batch.name_flag`).
 * `alias_table(entries)` checks the config's ``[[aliases]]`` entries.
 """
 
@@ -32,10 +37,10 @@ from anyascii import anyascii
 from metaphone import doublemetaphone
 
 __all__ = ["fold", "fold_word", "transliterate", "is_latin", "variant_key", "same_name", "variants",
-           "alias_table", "AliasError"]
+           "alias_table", "AliasError", "at_sentence_start", "key_token", "CYRILLIC"]
 
 _RU = Stemmer.Stemmer("russian")
-_CYRILLIC = re.compile(r"[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
+CYRILLIC = re.compile(r"[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
 # Letters (and digits) outside the Latin blocks: a word holding one is folded.
 NON_LATIN = re.compile(r"[^\W\d_A-Za-z\u00aa\u00ba\u00c0-\u024f\u1e00-\u1eff\ufb00-\ufb06]")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -48,11 +53,37 @@ _FEMININE = ("ая", "ую", "ой", "яя", "юю")
 _ADJECTIVAL = ("ый", "ий", "ое", "ее", "ая", "яя", "ые", "ие", "ого", "его", "ому", "ему", "ую")
 # ... and these are the feminine surname (Лавровой: of Lavrova, another person than Lavrov)
 _FEMININE_SURNAME = ("ой", "ою")
+_ADJECTIVE_STEMS = ("ск", "цк", "ськ", "цьк")
+# the case endings of an adjective (Russian, then Ukrainian): Зеленского, Зеленському, but not
+# the "-ов" Snowball cuts from a surname in -сков (Песков)
+_ADJECTIVE_FORMS = frozenset(
+    "ий ый ой ого его ому ему им ым ом ем ое ее ие ые их ых ими ыми ая яя ей ую юю ою ею "
+    "ім ій ої а у і".split())
 
 
 def is_latin(token: str) -> bool:
     """Whether `token` has no letters outside the Latin script (digits count as Latin)."""
     return NON_LATIN.search(token) is None
+
+
+# What may stand between a sentence's end and its first word: spaces, quotes, brackets, dashes
+_OPENERS = frozenset("\"'«»„“”‘’‹›([{—–-")
+_ENDS = frozenset("!?…\n\r")
+
+
+def at_sentence_start(text: str, i: int) -> bool:
+    """Whether the word starting at `text[i]` begins a sentence: only spaces and opening
+    punctuation stand between it and the start of the text, a line break (a headline, a
+    paragraph) or a sentence's final stop.  A full stop after a lone capital is an
+    initial's ("В. В. Путина"), not a sentence's end."""
+    j = i - 1
+    while j >= 0 and (text[j] in _OPENERS or (text[j].isspace() and text[j] not in _ENDS)):
+        j -= 1
+    if j < 0 or text[j] in _ENDS:
+        return True
+    if text[j] != ".":
+        return False
+    return not (j >= 1 and text[j - 1].isupper() and (j == 1 or not text[j - 2].isalnum()))
 
 
 def _ascii(text: str) -> str:
@@ -65,11 +96,17 @@ def transliterate(word: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _russian_base(word: str) -> str:
+def _russian_base(word: str, nouns: bool = True) -> str:
     """The stem of a Cyrillic word, with the nominative ending put back on adjectival
-    surnames (Зеленского -> зеленский) so it transliterates to the usual Latin spelling."""
+    surnames (Зеленского -> зеленский) so it transliterates to the usual Latin spelling.
+    `nouns`: also cut a noun's case ending; without, only an adjectival (-ский, -цкий) form
+    is put back to its nominative, which can only ever be the same word's."""
     w = word.replace("ё", "е")
     stem = _RU.stemWord(w)
+    if not nouns:
+        if stem.endswith(_ADJECTIVE_STEMS) and w[len(stem):] in _ADJECTIVE_FORMS:
+            return stem + ("ая" if w.endswith(_FEMININE) or w.endswith("ська") else "ий")
+        return w
     if stem == w[:-2] and w.endswith(_SURNAME_ENDINGS):
         return w
     if stem != w and stem.endswith(_SURNAME_ENDINGS):
@@ -78,23 +115,26 @@ def _russian_base(word: str) -> str:
             return w
         if ending in _FEMININE_SURNAME:
             return stem + "а"
-    if stem != w and stem.endswith(("ск", "цк", "ськ", "цьк")):
+    if stem != w and stem.endswith(_ADJECTIVE_STEMS):
         return stem + ("ая" if w.endswith(_FEMININE) or w.endswith("ська") else "ий")
     return stem
 
 
 @lru_cache(maxsize=200_000)
-def fold_word(token: str, name: bool = True) -> str:
+def fold_word(token: str, name: bool | None = True) -> str:
     """The folded-index form of one (unicode61) token; see the module docstring.  `name`:
-    whether the word was capitalised where it stands; only a capitalised Cyrillic word
+    whether the word was capitalised where it stands (None: capitalised only as a
+    sentence's first word, so perhaps not a name: then only an adjectival surname's ending
+    goes, Зеленському -> zelenskiy, never a noun's, Путина stays ``putina``); only a capitalised Cyrillic word
     loses its case ending ("путина", a fishing season, stays ``putina``; "Путина" is
     ``putin``): names are capitalised in running text, and stemming every word would
     merge common nouns with names."""
     if is_latin(token):
         return token
     low = unicodedata.normalize("NFKC", token).casefold()
-    if _CYRILLIC.search(low):
-        low = _russian_base(low) if name else low.replace("ё", "е")
+    if CYRILLIC.search(low):
+        low = (_russian_base(low) if name else _russian_base(low, False) if name is None
+               else low.replace("ё", "е"))
     return _ascii(low) or token
 
 
@@ -111,6 +151,14 @@ def variant_key(folded: str) -> str:
     # w -> v first: German and Polish romanisations write Russian в as w (Lawrow, Wladimir)
     primary, secondary = doublemetaphone(_ascii(folded).replace("w", "v"))
     return (secondary or primary).replace(" ", "").lower()
+
+
+def key_token(folded: str, lower: bool) -> str:
+    """A word in the ``~`` index: "<variant key><case mark><fold>", the mark "1" for a word
+    written in lower case where it stands (a common word: ``~`` variants never reach it), "0"
+    otherwise (capitalised, or a script without case).  Keys are letters only, so the mark
+    always ends the key."""
+    return variant_key(folded) + ("1" if lower else "0") + folded
 
 
 def same_name(a: str, b: str) -> bool:

@@ -23,10 +23,12 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @functools.lru_cache(maxsize=4096)
-def _compiled(query: str):
+def _compiled(query: str, aliases: tuple = ()):
+    """`query` compiled with the config's [[aliases]] (`Config.aliases`, hashable pairs),
+    as config watches are: `@"Kim Jong Un"` means the same in a browser-made watch."""
     from .query import compile_query
 
-    return compile_query(query)
+    return compile_query(query, aliases=dict(aliases))
 
 
 def _stored_rows(store) -> list[dict]:
@@ -44,7 +46,8 @@ def _json_list(value: str | None) -> tuple[str, ...] | None:
 def to_watch(row: dict, config) -> Watch | None:
     """The Watch a stored row stands for (None if its query no longer compiles)."""
     key = (row["name"], row["query"], row["recipients"], row["outlets"],
-           tuple(config.mail.to), config.defaults.alert_max_age, config.defaults.max_stories)
+           tuple(config.mail.to), config.defaults.alert_max_age, config.defaults.max_stories,
+           config.aliases)
     if key in _made:
         return _made[key]
     watch = _make(row, config)
@@ -59,7 +62,7 @@ _made: dict[tuple, Watch | None] = {}
 
 def _make(row: dict, config) -> Watch | None:
     try:
-        compiled = _compiled(row["query"])
+        compiled = _compiled(row["query"], config.aliases)
     except QueryError:
         return None
     return Watch(name=row["name"], query=row["query"], compiled=compiled,
@@ -117,7 +120,7 @@ def check_form(config, store, *, name: str, query: str, outlets, recipients: str
     for row in _stored_rows(store):
         if row["name"] == name and row["id"] != watch_id:
             raise UsageError(f"there is already a watch named {name!r}")
-    _compiled(query)  # raises QueryError with the position
+    _compiled(query, config.aliases)  # raises QueryError with the position
     known = {o.id for o in config.outlets}
     picked = tuple(dict.fromkeys(o for o in outlets if o))
     unknown = [o for o in picked if o not in known]

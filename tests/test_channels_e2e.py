@@ -397,3 +397,30 @@ def test_the_readme_signature_check_verifies_a_real_delivery_and_refuses_a_tampe
     assert scope["verify"](got["body"], got["headers"]["X-Newswatch-Signature"], SECRET)
     assert not scope["verify"](got["body"] + b" ", got["headers"]["X-Newswatch-Signature"],
                                SECRET)
+
+
+def test_the_webhook_payload_carries_each_storys_thread(tmp_path, site, hook):
+    from test_threads_e2e import STORIES, add_stories
+
+    hook.start()
+    add_stories(site, STORIES)
+    config = write_config(tmp_path, site, watches=f"""
+[[watches]]
+name = "Kellberg"
+query = 'Kellberg'
+webhooks = [{{url = "http://127.0.0.1:{hook.port}/hook/${{HOOK_PATH}}", secret = "${{HOOK_SECRET}}"}}]
+""")
+    crawl(config)
+    [payload] = [verify(r) for r in hook.requests]
+    by_title = {s["title"]: s["thread"] for s in payload["stories"]}
+    titles = ("Kellberg to fly to Pyongyang this week",
+              "Norlandian minister Kellberg lands in Pyongyang",
+              "Kellberg arrives in North Korea, presses for trawlermen's release")
+    visit = [by_title[t] for t in titles]
+    # one visit told by two outlets over two days: one thread, named after its first report
+    # (the first stored: which one the crawl stores first is its own business)
+    assert len({(t["id"], t["title"]) for t in visit}) == 1 and visit[0]["title"] in titles
+    assert all(t["reports"] == 3 and set(t["outlets"]) == {"Ledger", "Meridian"}
+               and t["coverage"] is False for t in visit), visit
+    other = by_title["North Korean foreign minister Ri heads to Velmar"]
+    assert other["id"] != visit[0]["id"] and other["reports"] == 1

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from newswatch.names import AliasError, alias_table, fold, fold_word, same_name, variant_key
+from newswatch.query import compile_query, match_batch, matched_forms
+from newswatch.query.archive import archive_columns
 
 
 @pytest.mark.parametrize("form", ["лавров", "лаврова", "лаврову", "лавровым", "лаврове"])
@@ -201,3 +203,75 @@ def test_a_watch_naming_an_unknown_alias_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"watch 'Kim': bad query: no alias named 'Kim Il"):
         write_config(tmp_path, watches='[[watches]]\nname = "Kim"\nquery = \'@"Kim Il Sung"\'\n',
                      extra=ALIASES)
+
+
+# --- a capital that only opens a sentence says nothing about a name -----------------------
+
+def _hits(query: str, title: str, text: str = "") -> bool:
+    return bool(match_batch([("w", compile_query(query))], [(1, title, text)]))
+
+
+@pytest.mark.parametrize("title, text", [
+    ("", "Путина на лугу была вся в росе."),  # the fishing season, opening a sentence
+    ("Путина началась", "Рыбаки вышли в море затемно."),  # ... or a headline
+    ("", "Лавра открыта весь год. Лавра стоит на холме."),  # the monastery, never mid-sentence
+])
+def test_sentence_initial_common_noun_is_not_the_surname(title, text):
+    assert not _hits("Putin", title, text)
+    assert not _hits("Lavrov", title, text)
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Путина поздравили с юбилеем", "Поздравления Путину прислали главы государств."),
+    ("", "Сергея Лаврова встретили в аэропорту."),  # a first name and surname
+    ("", "Сказал он. В. В. Путина ждали к обеду."),  # an initial's full stop
+    ("", "Министр прилетел утром. Лаврова встретил посол, и Лавров уехал в отель."),
+])
+def test_sentence_initial_name_with_evidence_is_still_the_name(title, text):
+    query = "Lavrov" if "Лавр" in text else "Putin"
+    assert _hits(query, title, text)
+    assert matched_forms(compile_query(query), title, text)
+
+
+def test_sentence_initial_adjectival_surname_keeps_its_nominative():
+    # an adjective's case forms are one word, so no capital is needed to fold them together
+    assert _hits("Zelenskiy", "", "Зеленському вручили нагороду.")
+    assert _hits("Peskov", "", "Песков отказался от комментариев.")
+
+
+def test_archive_columns_fold_like_the_batch():
+    title_f, text_f, _, _ = archive_columns("Путина началась", "Поздравили Путина.")
+    assert title_f.split()[0] == "putin"  # the text's mid-sentence Путина tells the title's
+    assert archive_columns("Путина началась", "Рыбаки вышли.")[0].split()[0] == "putina"
+
+
+# --- ~ variants are names: a word written in lower case is a common word --------------------
+
+@pytest.mark.parametrize("query, text", [
+    ("~Dmitry", "The demeter statue stood in the garden."),
+    ("~Marin", "The marine biologist returned from the reef."),
+    ("~Rosa", "She planted a rose by the gate."),
+])
+def test_tilde_variant_never_reaches_a_lower_case_word(query, text):
+    assert not _hits(query, "", text)
+    assert not _hits(f'"{query} and"', "", text.replace(".", " and more."))
+
+
+@pytest.mark.parametrize("query, text", [
+    ("~Dmitry", "Dmitri Peskov declined to comment."),
+    ("~Dmitry", "a post by dmitry, unsigned"),  # the spelling typed, in lower case
+    ("~Rosa", "Rose Kennedy arrived."),  # capitalised: a name to ~ (its documented trade)
+    ('"~Lavrov said"', "Lavrow said nothing."),  # plain words in a ~ phrase: any case
+    ('"~Lavrov Said"', "Lavrow said nothing."),
+    ('"~Sergei Lavrov"', "sergei lavrov, in lower case"),
+    ('"~Sergei Lavrov"', "Визит Сергея Лаврова завершился."),
+])
+def test_tilde_variants_of_names_still_match(query, text):
+    q = compile_query(query)
+    assert _hits(query, "", text)
+    assert matched_forms(q, "", text)
+
+
+def test_tilde_highlight_follows_the_case_guard():
+    q = compile_query("~Dmitry")
+    assert matched_forms(q, "", "demeter and Demeter and Dmitri") == ["Demeter", "Dmitri"]

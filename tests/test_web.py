@@ -236,6 +236,17 @@ def test_search_highlights_pages_and_filters(client):
     assert bad_date.status_code == 400 and "not a date" in bad_date.text
 
 
+def test_a_latin_query_finds_the_cyrillic_story_in_search_and_preview(client):
+    # the fixture's Russian story names Lavrov only in Cyrillic case forms ("Сергеем Лавровым")
+    page = client.get("/search", params={"q": "Lavrov"})
+    assert "В Вонсане завершились переговоры" in page.text
+    assert "<mark>Лавровым</mark>" in page.text
+    # "Vonsan" is only in the Russian story ("в Вонсане"): its preview counts it per day
+    preview = client.get("/watches/preview", params={"q": "Vonsan"})
+    assert "В Вонсане завершились переговоры" in preview.text
+    assert "1 stored story matches" in preview.text and '<ol class="days">' in preview.text
+
+
 def test_search_pagination(client):
     first = client.get("/search", params={"q": "the"})
     assert "Results 1–" in first.text
@@ -450,3 +461,31 @@ def test_a_browser_created_watch_alerts_after_a_crawl(tmp_path, site, store_url)
     with client_for(config) as client:
         page = client.get("/alerts", params={"watch": "Harbour fog"})
         assert "Harbour fog returns" in page.text and 'class="state sent"' in page.text
+
+
+KIM_ALIAS = '[[aliases]]\nname = "Kim Jong Un"\nvariants = ["Ким Чен Ын", "Kim Jong-eun"]\n'
+
+
+def test_a_browser_created_watch_reads_the_configs_aliases(tmp_path, site, store_url):
+    config = write_config(tmp_path, site, database=store_url, extra=KIM_ALIAS)
+    assert run_newswatch("crawl", config=config).returncode == 0
+    with client_for(config) as client:
+        made = client.post("/watches", data={"csrf": csrf(client), "name": "Kim desk",
+                                             "query": '@"Kim Jong Un"',
+                                             "recipients": "kim@example.org"},
+                           follow_redirects=False)
+        assert made.status_code == 303, made.text
+    # an invented story naming him only by the alias's Russian variant, in a case form
+    story = hostile_article("kim-factory", title="Визит Ким Чен Ына на завод", published="-1h",
+                            word="Kimfactory")
+    add_article(site.content, {**story, "language": "ru"})
+    result = run_newswatch("crawl", config=config)
+    assert result.returncode == 0, result.stderr
+    store = open_db(load_config(config).database)
+    try:
+        alerts = {(r["watch"], r["title"]) for r in store.alert_timeline(watch="Kim desk")}
+    finally:
+        store.close()
+    assert ("Kim desk", "Визит Ким Чен Ына на завод") in alerts
+    emails = [p.read_text(errors="replace") for p in (tmp_path / "outbox").glob("*.eml")]
+    assert any("Kim desk" in e and "kim@example.org" in e for e in emails)

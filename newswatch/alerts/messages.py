@@ -38,13 +38,15 @@ def _when(iso: str | None, tz: str) -> str:
 
 def story_record(store, config, watch, story: mail.Story) -> dict:
     """The fields the webhook schema and the Markdown message use, for one story."""
+    from ..channels.webhook import thread_record
+
     row = store.article(story.id) if story.id is not None else None
     return {"title": mail.clean_text(story.title) or None, "url": story.url,
             "outlet": story.outlet, "published": story.published,
             "date_source": (row or {}).get("date_source"), "first_seen": story.first_seen,
             "snippet": snippet(story.text, watch.compiled),
             "also_in": [o for o in dict.fromkeys(story.also_in) if o != story.outlet],
-            "thread": None}
+            "thread": thread_record(story)}
 
 
 def channel_rows(store, config, watch, stories: Sequence[mail.Story], more: int,

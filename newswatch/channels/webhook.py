@@ -29,6 +29,22 @@ class Delivery:
     status: int | None = None
 
 
+def thread_record(story: Any) -> dict | None:
+    """A story's `thread` in the payload, from the thread fields the email's stories carry
+    (`newswatch.storylines.email_stories`): the thread's id (its first report's article
+    id), that report's title, how many reports and which outlets (display names) it holds
+    so far, and `coverage` (a later report of a thread this watch already alerted on, with
+    `alert = "thread"`). None when the story has no thread (threads disabled, or stored
+    before them)."""
+    tid = getattr(story, "thread_id", None)
+    if tid is None:
+        return None
+    return {"id": tid, "title": getattr(story, "thread_title", None),
+            "reports": int(getattr(story, "thread_reports", 0) or 1),
+            "outlets": list(dict.fromkeys(getattr(story, "thread_outlets", ()) or ())),
+            "coverage": bool(getattr(story, "coverage", False))}
+
+
 def build_payload(*, message_id: str, watch: str, query: str, created: str,
                   stories: Sequence[Mapping[str, Any]], more: int = 0,
                   kind: str = "alert", key: str | None = None) -> dict:

@@ -34,9 +34,11 @@ Names across scripts and spellings (`newswatch.names`; `match_batch` and the arc
 
     Lavrov                      also "Лавров", "Лаврова", "Лаврову" (a Latin word matches the
                                 transliterated Cyrillic word, case ending removed if
-                                capitalised: never "путина"), never "Lavrova"
+                                capitalised as a name: never "путина", nor "Путина" opening
+                                a sentence without other evidence), never "Lavrova"
     Лавров                      also "Lavrov" (a non-Latin word matches its transliteration)
-    ~Sergei   "~Sergei Lavrov"  spelling variants: Sergey, Serguei, Сергей, Сергея (Double Metaphone)
+    ~Sergei   "~Sergei Lavrov"  spelling variants: Sergey, Serguei, Сергей, Сергея (Double Metaphone;
+                                capitalised words only, or the spelling typed: never "surgei")
     @"Kim Jong Un"              any variant of the alias (``aliases`` of compile_query)
 
 A word only ever meets words of its own script as it is typed: folding merges nothing

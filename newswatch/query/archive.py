@@ -11,38 +11,39 @@ since the archive cannot know which ones later queries look for.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import lru_cache
 
-from .batch import _folded_fts, _key_tokens, _storable, folded_text
+from .batch import _folded_fts, _key_tokens, _storable, folded_text, keyed_words, name_evidence
 from .compile import _FOLD, Query
 from .tokens import tokenize
 
-_WORD = re.compile(r"\w+")
 # a folded term also reads the typed columns: where a folded column is empty the text had
 # nothing to fold, and a Latin word found as typed is there folded too (folding keeps them)
 _FOLD_OR_TYPED = "{title text title_f text_f}"
 
 
-def folded_column(text: str) -> str:
-    """The folded column of `text` for the archive: "" where folding changes nothing."""
+def folded_column(text: str, evidence: frozenset[str] | None = None) -> str:
+    """The folded column of `text` for the archive: "" where folding changes nothing.
+    `evidence`: the article's `name_evidence` (by default the text's own)."""
     text = _storable(text or "")
-    folded = folded_text(text)
+    folded = folded_text(text, evidence)
     return "" if folded == text else folded
 
 
-def keyed_column(text: str) -> str:
-    """The keyed column of `text`: "<variant key>0<fold>" for every token (`~` terms look
-    for the key as a prefix, plain words of a ~ phrase for the whole form)."""
-    words = _WORD.findall(unicodedata.normalize("NFC", _storable(text or "")))
-    return " ".join([t for w in words for _, t in _key_tokens(w)])
+def keyed_column(text: str, evidence: frozenset[str] | None = None) -> str:
+    """The keyed column of `text`: `batch.key_token` for every token (`~` terms look for
+    the key and "capitalised" mark as a prefix, plain words of a ~ phrase for whole forms)."""
+    text = unicodedata.normalize("NFC", _storable(text or ""))
+    return " ".join([t for w in keyed_words(text, evidence) for _, t in _key_tokens(w)])
 
 
 def archive_columns(title: str | None, text: str | None) -> tuple[str, str, str, str]:
     """(title_f, text_f, title_k, text_k) of one article."""
-    return (folded_column(title), folded_column(text), keyed_column(title),
-            keyed_column(text))
+    title, text = _storable(title or ""), _storable(text or "")
+    ev = name_evidence(title, text)  # the title's names tell the text's, and the other way
+    return (folded_column(title, ev), folded_column(text, ev), keyed_column(title, ev),
+            keyed_column(text, ev))
 
 
 def folded_expression(query: Query) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import QueryError
-from ..names import alias_table, fold_word, is_latin, transliterate, variant_key
+from ..names import alias_table, fold_word, is_latin, key_token, transliterate, variant_key
 from .parser import _lex, _lone_not, _Parser, _simplify
 from .tokens import FTS_TOKENIZE, _fold_lock, _probe
 
@@ -21,14 +22,15 @@ class Term(NamedTuple):
 
 class Form(NamedTuple):
     """A positive term as the folded index sees it: per token (space, value), space "o" the
-    unicode61 token, "f" its `fold_word`, "k" the `variant_key` of its fold."""
+    unicode61 token, "f" its `fold_word`; a ~ token is ("k", key, lower): a capitalised word
+    whose fold has the `variant_key` key, or a word in lower case folding to `lower`."""
 
     parts: tuple[tuple[str, str], ...]
     prefix: bool
 
 
 # The batch index: the text as typed, folded (names.fold_word per token), and keyed
-# ("<variant key>0<fold>" per token, for ~).  Positions line up across the three.
+# (`key_token` per token, "<variant key><case mark><fold>", for ~).  Positions line up across the three.
 _ORIG, _FOLD, _KEY = "{title text}", "{title_f text_f}", "{title_k text_k}"
 _BATCH_COLUMNS = "title, text, title_f, text_f, title_k, text_k"
 
@@ -60,26 +62,29 @@ def _folded_term(node, forms: list[Form], needs: set) -> str:
     star = "*" if prefix else ""
     if any(tildes):
         needs.add("k")
-        parts, fts = [], []
+        parts, alts = [], []
         for tok, tilde in zip(tokens, tildes):
-            f = fold_word(tok)
-            key = variant_key(f)
-            if tilde and key:
-                parts.append(("k", key))
-                fts.append(_fts_string((key + "0",)) + "*")
-                needs.add(("p", key + "0"))
+            low = fold_word(tok, False)  # the word written in lower case (never a name)
+            if tilde and variant_key(fold_word(tok)):
+                key = variant_key(fold_word(tok))
+                # any capitalised word of the key, or the spelling typed in lower case
+                parts.append(("k", key, low))
+                exact = key_token(low, True)
+                alts.append([_fts_string((key + "0",)) + "*", _fts_string((exact,))])
+                needs.update({("p", key + "0"), ("t", exact)})
             else:
-                parts.append(("f", f))
-                fts.append(_fts_string((key + "0" + f,)))
-                needs.add(("t", key + "0" + f))
+                parts.append(("f", fold_word(tok)))
+                forms_ = {key_token(fold_word(tok), False), key_token(low, False),
+                          key_token(low, True)}
+                alts.append([_fts_string((t,)) for t in sorted(forms_)])
+                needs.update(("t", t) for t in forms_)
         if prefix:  # the last word is a prefix: its key is unknown, so not on the key index
             parts[-1] = ("f", tokens[-1])
-            fts[-1] = _fts_string((tokens[-1],)) + "*"
             _add(forms, Form(tuple(parts), True))
-            return (f"({_KEY} : {' + '.join(fts[:-1])} AND {_FOLD} : {fts[-1]})"
-                    if len(fts) > 1 else f"{_FOLD} : {fts[-1]}")
+            last = f"{_FOLD} : {_fts_string((tokens[-1],))}*"
+            return f"({_keyed_phrase(alts[:-1])} AND {last})" if len(alts) > 1 else last
         _add(forms, Form(tuple(parts), False))
-        return f"{_KEY} : {' + '.join(fts)}"
+        return _keyed_phrase(alts)
     if all(is_latin(t) for t in tokens):
         _add(forms, Form(tuple(("f", t) for t in tokens), prefix))
         return f"{_FOLD} : {_fts_string(raw)}{star}"
@@ -97,6 +102,20 @@ def _folded_term(node, forms: list[Form], needs: set) -> str:
         _add(forms, Form(tuple(("f", t) for t in folded), True))
         expr = f"({expr} OR {_FOLD} : {_fts_string(folded)}*)"
     return expr
+
+
+_MAX_SPELLINGS = 256  # phrases a ~ phrase expands to (2-3 per word): FTS5 has no OR inside a phrase
+
+
+def _keyed_phrase(alts: list[list[str]]) -> str:
+    """A phrase on the keyed columns whose words each have alternatives (their forms
+    capitalised and in lower case): the OR of every combination."""
+    combos = list(itertools.islice(itertools.product(*alts), _MAX_SPELLINGS + 1))
+    if len(combos) > _MAX_SPELLINGS:
+        raise QueryError(f"a phrase with ~ may have at most {_MAX_SPELLINGS.bit_length() - 2} "
+                         "other words; split it with AND")
+    out = [f"{_KEY} : {' + '.join(c)}" for c in combos]
+    return out[0] if len(out) == 1 else "(" + " OR ".join(out) + ")"
 
 
 def _add(items: list, item) -> None:

@@ -6,6 +6,7 @@ import re
 from typing import Sequence
 
 from ..names import fold_word, variant_key
+from .batch import name_evidence, name_flag
 from .compile import Form, Query, Term
 from .tokens import tokenize
 
@@ -38,14 +39,18 @@ def _find(tokens: list[tuple[int, int, str]], terms: Sequence[Term]) -> list[tup
 
 
 def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form],
-                text: str) -> list[tuple[int, int]]:
+                text: str, evidence: frozenset[str] | None = None) -> list[tuple[int, int]]:
     """Like `_find`, for the folded forms of a compiled query (`text`: the tokens' text,
-    for their case, as the batch index folds them)."""
+    for their case, as the batch index folds them; `evidence`: the article's
+    `name_evidence`)."""
     cols = {"o": [t[2] for t in tokens]}
-    if any(sp != "o" for f in forms for sp, _ in f.parts):
-        cols["f"] = [fold_word(t, text[s].isupper()) for s, _, t in tokens]
-    if any(sp == "k" for f in forms for sp, _ in f.parts):
+    if any(p[0] != "o" for f in forms for p in f.parts):
+        if evidence is None:
+            evidence = name_evidence(text)
+        cols["f"] = [fold_word(t, name_flag(text, s, e, evidence)) for s, e, t in tokens]
+    if any(p[0] == "k" for f in forms for p in f.parts):
         cols["k"] = [variant_key(t) for t in cols["f"]]
+        lower = [text[s].islower() for s, _, _ in tokens]
     n = len(tokens)
     spans = []
     for form in forms:
@@ -54,9 +59,14 @@ def _find_forms(tokens: list[tuple[int, int, str]], forms: Sequence[Form],
             continue
         for i in range(n - last):
             ok = True
-            for k, (space, want) in enumerate(form.parts):
+            for k, part in enumerate(form.parts):
+                space, want = part[0], part[1]
                 got = cols[space][i + k]
-                if not (got.startswith(want) if form.prefix and k == last else got == want):
+                if space == "k":  # a capitalised variant, or the spelling typed in lower case
+                    hit = got == want and (not lower[i + k] or cols["f"][i + k] == part[2])
+                else:
+                    hit = got.startswith(want) if form.prefix and k == last else got == want
+                if not hit:
                     ok = False
                     break
             if ok:
@@ -76,9 +86,10 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _spans(text: str, query: Query) -> list[tuple[int, int]]:
+def _spans(text: str, query: Query, evidence: frozenset[str] | None = None) -> list[tuple[int, int]]:
     tokens = tokenize(text)
-    return _find_forms(tokens, query.forms, text) if query.forms else _find(tokens, query.terms)
+    return (_find_forms(tokens, query.forms, text, evidence) if query.forms
+            else _find(tokens, query.terms))
 
 
 def matched_forms(query: Query, *texts: str) -> list[str]:
@@ -86,8 +97,9 @@ def matched_forms(query: Query, *texts: str) -> list[str]:
     in order of first appearance, each once: what `watch test`, `explain` and the email
     show as "matched as"."""
     out: list[str] = []
+    evidence = name_evidence(*texts)  # as the index folds an article: title and text together
     for text in texts:
-        for s, e in _spans(text or "", query):
+        for s, e in _spans(text or "", query, evidence):
             form = _squash(text[s:e])
             if form not in out:
                 out.append(form)

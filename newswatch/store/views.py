@@ -3,7 +3,8 @@ paged search with date bounds, matches per day, articles per outlet per day.
 
 Plain SELECTs with parameters only; `substr` on ISO 8601 text gives the day, which
 PostgreSQL reads the same way. The two full-text reads (`search_page`, `matches_per_day`)
-are FTS5 here and tsquery in `newswatch.store.pg.views`."""
+are FTS5 here and tsquery in `newswatch.store.pg.views`; both read the folded index when
+given `folded=`, as `search_articles` does."""
 
 from __future__ import annotations
 
@@ -57,12 +58,14 @@ class ViewsMixin:
             "OR (duplicate_of = (SELECT duplicate_of FROM articles WHERE id = ?) AND id <> ?) "
             "ORDER BY id", [article_id, article_id, article_id, article_id])
 
-    def search_page(self, fts: str, *, source: str = "", outlets: Sequence[str] | None = None,
-                    since: str | None = None, until: str | None = None, limit: int = 20,
-                    offset: int = 0) -> list[dict]:
-        """One page of originals matching `fts`, best first (as `search_articles`), with
-        the date (published, else first seen) in [since, until)."""
-        where, params = ["articles_fts MATCH ?", "a.duplicate_of IS NULL"], [fts]
+    def search_page(self, fts: str, *, folded: str | None = None, source: str = "",
+                    outlets: Sequence[str] | None = None, since: str | None = None,
+                    until: str | None = None, limit: int = 20, offset: int = 0) -> list[dict]:
+        """One page of originals matching `fts` on the plain index, or `folded` (a
+        `Query.folded` expression) on the folded one, best first (as `search_articles`),
+        with the date (published, else first seen) in [since, until)."""
+        table, expr, weights = self._fts_source(fts, folded)
+        where, params = [f"{table} MATCH ?", "a.duplicate_of IS NULL"], [expr]
         if outlets:
             where.append(f"a.outlet IN ({marks(outlets)})")
             params += list(outlets)
@@ -73,19 +76,22 @@ class ViewsMixin:
             where.append("coalesce(a.published, a.first_seen) < ?")
             params.append(until)
         sql = ("SELECT a.id, a.url, a.outlet, a.title, a.published, a.first_seen, a.text "
-               "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-               f"WHERE {' AND '.join(where)} ORDER BY bm25(articles_fts, 2.0, 1.0), "
+               f"FROM {table} JOIN articles a ON a.id = {table}.rowid "
+               f"WHERE {' AND '.join(where)} ORDER BY bm25({table}, {weights}), "
                "coalesce(a.published, a.first_seen) DESC LIMIT ? OFFSET ?")
         return self._fts_rows(sql, params + [int(limit), int(offset)], source)
 
-    def matches_per_day(self, fts: str, *, source: str = "", days: int = 30) -> list[dict]:
-        """{day, n} of originals matching `fts`, newest day first, at most `days` days."""
+    def matches_per_day(self, fts: str, *, folded: str | None = None, source: str = "",
+                        days: int = 30) -> list[dict]:
+        """{day, n} of originals matching `fts` (or `folded`, as `search_page`), newest day
+        first, at most `days` days."""
+        table, expr, _ = self._fts_source(fts, folded)
         sql = ("SELECT substr(coalesce(a.published, a.first_seen), 1, 10) AS day, "
-               "count(*) AS n FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-               "WHERE articles_fts MATCH ? AND a.duplicate_of IS NULL "
+               f"count(*) AS n FROM {table} JOIN articles a ON a.id = {table}.rowid "
+               f"WHERE {table} MATCH ? AND a.duplicate_of IS NULL "
                "GROUP BY substr(coalesce(a.published, a.first_seen), 1, 10) "
                "ORDER BY day DESC LIMIT ?")
-        return self._fts_rows(sql, [fts, int(days)], source)
+        return self._fts_rows(sql, [expr, int(days)], source)
 
     def articles_per_day(self, since: str) -> list[dict]:
         """{outlet, day, n}: articles first seen per outlet and day since `since`."""

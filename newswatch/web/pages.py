@@ -28,7 +28,7 @@ def _query_of(store, config) -> dict[str, object]:
     out = {}
     for row in store.watches():
         try:
-            out[row["name"]] = _compiled(row["query"])
+            out[row["name"]] = _compiled(row["query"], config.aliases)
         except QueryError:
             pass
     for w in active_watches(config, store):
@@ -121,6 +121,7 @@ def query_error(source: str, exc: QueryError) -> dict:
 
 def search(web, request, form):
     from ..query import compile_query, highlight
+    from ..query.archive import folded_expression
 
     params = request.query_params
     q = params.get("q", "")
@@ -132,8 +133,8 @@ def search(web, request, form):
         try:
             query = compile_query(q, aliases=dict(web.config.aliases))
             since, until = _day(since_s, "from"), _day(until_s, "to")
-            found = web.store().search_page(
-                query.fts, source=q, outlets=[outlet] if outlet else None,
+            found = web.store().search_page(  # across scripts, as `newswatch search` finds
+                query.fts, folded=folded_expression(query), source=q, outlets=[outlet] if outlet else None,
                 since=since.isoformat() + "T00:00:00+00:00" if since else None,
                 until=(until + timedelta(days=1)).isoformat() + "T00:00:00+00:00"
                 if until else None,

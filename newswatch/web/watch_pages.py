@@ -42,11 +42,13 @@ def preview_data(store, query: str, aliases=()) -> dict:
     """What the preview shows: matching stored stories, and how many per day."""
     from ..alerts import watch_test
     from ..query import compile_query
+    from ..query.archive import folded_expression
 
     try:
         compiled = compile_query(query, aliases=dict(aliases))
         rows = watch_test(store, compiled, limit=PREVIEW)
-        days = store.matches_per_day(compiled.fts, source=query, days=14)
+        days = store.matches_per_day(compiled.fts, folded=folded_expression(compiled),
+                                     source=query, days=14)
     except QueryError as exc:
         return {"query": query, "error": query_error(query, exc), "rows": [], "days": []}
     peak = max((d["n"] for d in days), default=0) or 1
