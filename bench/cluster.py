@@ -12,7 +12,7 @@ without them (or without the server) the bench says so and exits 0.
      crawled by one `newswatch worker` pinned to core 0 (`taskset -c 0`), then on a fresh
      store by two workers pinned to cores 0 and 1: articles/s each and the ratio (>= 1.8);
   2. the per-article cost of the PostgreSQL store against the SQLite store in the same run
-     (<= 1.2x), once the PostgreSQL store exists;
+     (<= 1.2x; bench/store_backends.py's write path);
   3. kills: a scheduler, three workers, generated outlets with slow pages; a worker is
      SIGKILLed mid-pass N times at random points and replaced: then every article is stored
      once, every alert email arrives once, no outlet was crawled by two passes at once (the
@@ -387,7 +387,7 @@ def kill_round(server_url: str, folder: Path, kills: int, seed: int = 1) -> dict
 
 
 def throughput(server_url: str, folder: Path, articles: int, outlets: int,
-               cores: list[int]) -> float:
+               cores: list[int], database: str | None = None) -> float:
     """Articles/s of len(cores) workers, one pinned to each core, over fresh stores."""
     import throughput as tp
 
@@ -402,8 +402,6 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
         urls[f"bench{i}"] = base
     try:
         with fresh_database(server_url) as url:
-            from outlet_server import ARTICLE_PATTERN  # noqa: F401 - same layout below
-
             lines = [f'database = "{database or url}"\n[cluster]\nqueue = "{url}"\n',
                      '[mail]\nfrom = "bench@example.org"\nto = ["desk@example.org"]\n'
                      'outbox_dir = "outbox"\n[crawl]\nworkers = 1\n']
@@ -433,6 +431,19 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
             server.shutdown()
 
 
+def store_cost(server_url: str, folder: Path, articles: int = 1000) -> tuple[float, float]:
+    """ms per article of the store's write path, SQLite then PostgreSQL (a fresh database)."""
+    import store_backends as sb
+
+    bodies = sb.texts(articles)
+    sb.dedup.sketch(bodies[0])  # imports, outside the timings
+    folder.mkdir(parents=True, exist_ok=True)
+    sqlite_ms = sb.run(folder / "bench.db", bodies, 50)
+    with fresh_database(server_url) as url:
+        pg_ms = sb.run(url, bodies, 50)
+    return sqlite_ms, pg_ms
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=1000)
@@ -448,6 +459,8 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT / "tests"))  # the recording SMTP server
     import throughput as tp
 
+    # throughput.py drops this folder from sys.path (see there): the outlet farm lives here.
+    sys.path.insert(1, str(Path(__file__).resolve().parent))
     with tempfile.TemporaryDirectory(prefix="nw-cluster-") as tmp:
         tmp = Path(tmp)
         if not tp.DATASETS.joinpath("extraction").is_dir():
@@ -458,7 +471,10 @@ def main(argv=None) -> int:
             print(f"1 worker on 1 core:   {one:7.1f} articles/s")
             print(f"2 workers on 2 cores: {two:7.1f} articles/s")
             print(f"ratio: {two / one:.2f} (target >= 1.8)")
-        print("store cost: skipped: no PostgreSQL store")
+        sqlite_ms, pg_ms = store_cost(server_url, tmp / "store")
+        print(f"store cost: SQLite {sqlite_ms:.2f} ms/article, PostgreSQL {pg_ms:.2f} "
+              f"ms/article, ratio {pg_ms / sqlite_ms:.2f}x (target <= 1.2x; "
+              "bench/store_backends.py)")
         r = kill_round(server_url, tmp / "kills", args.kills)
         print(f"kill test: {r['kills']} SIGKILLs, {r['lost']} lost, {r['doubled']} doubled, "
               f"{r['overlaps']} overlapping passes, {len(r['problems'])} problems")

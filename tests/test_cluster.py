@@ -155,6 +155,29 @@ def test_two_schedulers_never_double_a_pass(tmp_path, farm, queue):
     assert {o: len(spans) for o, spans in log.passes().items()} == {o: 1 for o in farm.urls}
 
 
+@needs_postgres
+@pytest.mark.timeout(600)
+def test_run_alone_on_postgresql_delivers_every_alert_once(tmp_path, farm, queue, smtp):
+    """A single machine switched to PostgreSQL keeps its one command: `newswatch run`
+    queues the passes and its own worker runs them; every story is emailed once."""
+    expected = publish(farm)
+    cluster = harness.Cluster(tmp_path, harness.config_text(
+        farm.urls, queue, schedule="*/2 * * * *", smtp=smtp),
+        env={"NEWSWATCH_SCHEDULE_SECONDS": "1"})
+    try:
+        scheduler = cluster.start_scheduler(workers=1)
+        assert harness.wait_for(lambda: set(expected) <= set(harness.emailed_urls(
+            smtp.messages)), 240, interval=0.5), cluster.output()
+        time.sleep(4)  # passes go on: a doubled alert would be sent now
+    finally:
+        cluster.stop()
+    assert scheduler.returncode == 0, cluster.output()  # SIGTERM stopped it and its worker
+    sent = harness.emailed_urls(smtp.messages)
+    assert sorted(u for u in sent if u in expected) == sorted(expected)
+    assert harness.store_problems(queue) == []
+    assert "worker started" in cluster.output()
+
+
 def test_worker_without_a_queue_says_what_to_set(tmp_path):
     config = tmp_path / "newswatch.toml"
     config.write_text('database = "newswatch.db"\n', encoding="utf-8")

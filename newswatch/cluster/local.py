@@ -8,11 +8,14 @@ longer after each quick death so a worker that cannot start does not spin.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import subprocess
 import sys
 import time
+
+from .tasks import die_with_parent
 
 log = logging.getLogger("newswatch.cluster")
 
@@ -39,9 +42,11 @@ class LocalWorker:
         if self.concurrency < 1:
             return
         # Its own session: a Ctrl-C in the terminal reaches the daemon, which stops the
-        # worker with SIGTERM after the scheduler, not both at once.
-        self.process = subprocess.Popen(self.cmd, start_new_session=True,
-                                        stdin=subprocess.DEVNULL)
+        # worker with SIGTERM after the scheduler, not both at once. A daemon killed
+        # outright takes its worker along (SIGTERM: the passes store what they have).
+        self.process = subprocess.Popen(
+            self.cmd, start_new_session=True, stdin=subprocess.DEVNULL,
+            preexec_fn=functools.partial(die_with_parent, signal.SIGTERM))
         self.started = time.monotonic()
         log.info("worker started (pid %d, concurrency %d)", self.process.pid, self.concurrency)
 

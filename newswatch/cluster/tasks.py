@@ -52,13 +52,13 @@ class Child:
         return cmd + ["_pass", outlet_id]
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGKILL it when the worker dies."""
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Runs in the child before exec: send it `sig` when its parent (the worker) dies."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        libc.prctl(1, sig)  # PR_SET_PDEATHSIG
         if os.getppid() == 1:  # the worker died between fork and prctl
             os._exit(1)
     except (OSError, AttributeError):
@@ -70,7 +70,7 @@ async def outlet_pass(context: procrastinate.JobContext, outlet: str) -> int:
     child: Child = context.additional_context["child"]
     process = await asyncio.create_subprocess_exec(
         *child.command(outlet), stdin=asyncio.subprocess.DEVNULL,
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
     log.debug("pass outlet=%s started pid=%d (job %s)", outlet, process.pid, context.job.id)
     try:
         code = await process.wait()
