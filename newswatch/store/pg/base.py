@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import psycopg
 from psycopg import pq

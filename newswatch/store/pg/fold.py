@@ -38,14 +38,19 @@ def fold_tsvector(title: str | None, text: str | None) -> str:
     size = 0
     for tag, title_toks, text_toks in spaces:
         for first, weight, toks in ((1, "A", title_toks), (start, "B", text_toks)):
-            for pos, tok in enumerate(toks, first):
-                if pos > MAX_POSITION or size > MAX_SIZE:
-                    break
+            if first > MAX_POSITION or size > MAX_SIZE:
+                break
+            # Per token only a dict lookup and an append: a pass folds every new article.
+            for pos, tok in enumerate(toks[:MAX_POSITION - first + 1], first):
                 lexeme = tag + tok
-                if len(lexeme.encode("utf-8")) > MAX_LEXEME:
-                    continue
                 seen = where.get(lexeme)
                 if seen is None:
+                    if size > MAX_SIZE:
+                        break
+                    # 4 bytes per character at most: encode only the rare long ones.
+                    if len(lexeme) * 4 > MAX_LEXEME and \
+                            len(lexeme.encode("utf-8")) > MAX_LEXEME:
+                        continue
                     where[lexeme] = seen = []
                     size += len(lexeme) + 4
                 if len(seen) < MAX_POSITIONS:
