@@ -407,7 +407,7 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
                      'outbox_dir = "outbox"\n[crawl]\nworkers = 1\n']
             for oid, base in urls.items():
                 lines.append(f'[[outlets]]\nid = "{oid}"\nsitemaps = ["{base}/sitemap.xml"]\n'
-                             "article_urls = '/news/\\\\d{4}/'\nallow_private = true\n"
+                             "article_urls = '/news/\\d{4}/'\nallow_private = true\n"
                              'schedule = "0 0 1 1 *"\n')
             folder.mkdir(parents=True, exist_ok=True)
             cluster = Cluster(folder, "\n".join(lines))
@@ -425,6 +425,9 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
             if not done:
                 raise SystemExit("the passes did not finish:\n" + cluster.output())
             stored = store_rows(db, "SELECT count(*) FROM articles")[0][0]
+            if stored < per * outlets * 0.9:
+                raise SystemExit(f"only {stored} of {per * outlets} articles stored:\n"
+                                 + cluster.output())
             return stored / elapsed
     finally:
         for server in servers:
