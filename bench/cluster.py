@@ -163,6 +163,7 @@ class Cluster:
 
     def __init__(self, folder: Path, config_text: str, env: dict | None = None):
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "newswatch.toml"
         self.config.write_text(config_text, encoding="utf-8")
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
