@@ -153,6 +153,11 @@ def test_alert_thread_sends_once_and_a_thread_spans_a_restart(tmp_path, site, sm
     crawl(config)  # a new process: the index comes back from the database
     t = threads(db)
     assert t["kellberg-lands-wire"] == first and t["kellberg-arrives"] == first
+    # the restored thread still knows its reports, not only their mix (the member floor reads
+    # them): the wire report was compared with the announcement it follows
+    [why] = [json.loads(r[0]) for r in db.execute(
+        "SELECT thread_reasons FROM articles WHERE url LIKE '%kellberg-lands-wire%'")]
+    assert why["member"] > 0 and why["member_min"] > 0
     assert len([m for m in smtp.messages if "Kellberg" in m["Subject"]]) == 1
     reasons = {r[0] for r in db.execute(
         "SELECT l.reason FROM alerts l JOIN articles a ON a.id = l.article_id "
