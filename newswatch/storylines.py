@@ -199,7 +199,7 @@ def explain_lines(store, config, article_id: int) -> list[str]:
     if why is None:
         lines.append("            joined as a copy of its original (duplicate_of)")
         return lines
-    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "hours") if f in why)
+    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "member_min", "hours") if f in why)
     shared = ", ".join(why.get("shared") or [])
     if why.get("older_than_window"):
         lines.append("            started it: published before every active thread's window")
@@ -207,6 +207,8 @@ def explain_lines(store, config, article_id: int) -> list[str]:
         line = f"            started it: no active thread scored high enough ({why.get('compared', 0)} compared"
         if "nearest" in why:
             line += f"; nearest: thread {why['nearest']} at {why['nearest_score']}"
+            if why.get("below_member_floor"):
+                line += ", kept out: far from one of its last reports (member_min)"
         lines.append(line + ")")
     else:
         lines.append(f"            joined with score {why.get('score')} "

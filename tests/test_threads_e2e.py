@@ -135,6 +135,8 @@ def test_one_visit_is_one_thread_other_visits_are_not_and_the_email_groups(tmp_p
     assert result.returncode == 0, result.stderr
     assert re.search(r"thread: +\d+ \".+\": 3 reports \(", result.stdout), result.stdout
     assert "shared terms:" in result.stdout and "kellberg" in result.stdout.lower()
+    # and how close it came to each of the thread's earlier reports, not only to their mix
+    assert re.search(r"similarity: .*member_min 0\.\d+", result.stdout), result.stdout
     assert url
 
 
