@@ -21,6 +21,15 @@ from . import clock
 from .threads import FIELDS, Doc, ThreadIndex
 
 
+def _slots(thread) -> dict:
+    """The thread's term rows by field: its sub-vector sums and the bodies of its last
+    reports ("m0".. oldest first, as ThreadIndex.rows() names them), which the complete-link
+    member floor reads: a thread reloaded without them would judge by its centroid alone."""
+    out = {f: dict(thread.sums[f]) for f in FIELDS}
+    out.update({f"m{i}": dict(m) for i, m in enumerate(thread.members)})
+    return out
+
+
 def _ts(article: dict) -> float:
     for key in ("published", "first_seen"):
         value = article.get(key)
@@ -59,8 +68,7 @@ class Storylines:
         self._df = index.df.counts.copy()
         self._n = index.df.n
         self._threads = {tid: (t.first, t.last, t.size) for tid, t in index.threads.items()}
-        self._terms = {tid: {f: dict(t.sums[f]) for f in FIELDS}
-                       for tid, t in index.threads.items()}
+        self._terms = {tid: _slots(t) for tid, t in index.threads.items()}
 
     def _save(self, touched: set) -> None:
         """Write the rows that changed since the snapshot (the threads in `touched`, the
@@ -73,12 +81,12 @@ class Storylines:
             if t is None:
                 continue
             threads.append((tid, t.first, t.last, t.size))
-            old = self._terms.get(tid, {})
-            for f in FIELDS:
-                before = old.get(f, {})
-                terms += [(tid, f, term, w) for term, w in t.sums[f].items()
+            old, new = self._terms.get(tid, {}), _slots(t)
+            for f in old.keys() | new.keys():
+                before, after = old.get(f, {}), new.get(f, {})
+                terms += [(tid, f, term, w) for term, w in after.items()
                           if before.get(term) != w]
-                dropped += [(tid, f, term) for term in before if term not in t.sums[f]]
+                dropped += [(tid, f, term) for term in before if term not in after]
         moved = np.flatnonzero(index.df.counts != self._df)
         df = [(int(b), int(index.df.counts[b] - self._df[b])) for b in moved]
         meta = {"n_docs": index.df.n, "version": self.version + 1}
@@ -94,7 +102,7 @@ class Storylines:
             t = index.threads.get(tid)
             if t is not None:
                 self._threads[tid] = (t.first, t.last, t.size)
-                self._terms[tid] = {f: dict(t.sums[f]) for f in FIELDS}
+                self._terms[tid] = _slots(t)
         self._df[moved] = index.df.counts[moved]
 
     # -- assignment --------------------------------------------------------------------
@@ -191,7 +199,7 @@ def explain_lines(store, config, article_id: int) -> list[str]:
     if why is None:
         lines.append("            joined as a copy of its original (duplicate_of)")
         return lines
-    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "hours") if f in why)
+    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "member_min", "hours") if f in why)
     shared = ", ".join(why.get("shared") or [])
     if why.get("older_than_window"):
         lines.append("            started it: published before every active thread's window")
@@ -199,6 +207,8 @@ def explain_lines(store, config, article_id: int) -> list[str]:
         line = f"            started it: no active thread scored high enough ({why.get('compared', 0)} compared"
         if "nearest" in why:
             line += f"; nearest: thread {why['nearest']} at {why['nearest_score']}"
+            if why.get("below_member_floor"):
+                line += ", kept out: far from one of its last reports (member_min)"
         lines.append(line + ")")
     else:
         lines.append(f"            joined with score {why.get('score')} "

@@ -10,9 +10,12 @@ candidate is scored on pair features: the four cosines against the thread's cent
 best cosine against the bodies of its last MEMBERS reports (a report close to one member
 but not yet to the mix), the time since its last report as a fraction of the window, and a
 names conflict (both name several people or places, almost none in common). The default
-score is the weighted sum of the four cosines less a time penalty that grows with the age,
-with the names conflict as a veto; the article joins the best candidate at or above
-`threshold`, or starts a thread named by its own id. `model=` (e.g. DEFAULT_MODEL) scores by
+score is the weighted sum of the title, lead, body and names cosines and of the least body
+cosine against the last reports (complete link), less a time penalty that grows with the
+age; two vetoes: the names conflict, and a body that shares less than `member_floor` with
+any of the last reports (a thread must not chain from one event to the next through a
+report that tells both). The article joins the best candidate at or above `threshold`, or
+starts a thread named by its own id. `model=` (e.g. DEFAULT_MODEL) scores by
 a logistic model over all the pair features instead, as Miranda et al. fit theirs; fitted by
 `bench/threads.py --learned`, it did not beat the hand weights out of fold on every set, so
 it is not the default.
@@ -66,13 +69,22 @@ DF_BUCKETS = 1 << 20
 DEFAULT_WINDOW_HOURS = 72.0
 # Chosen by bench/threads.py on all labelled sets (see the README's thread figures).
 PAIR_FEATURES = ("title", "lead", "body", "names", "member", "age", "conflict")
+# What a hand-weighted score may weigh: the four cosines, and the least body cosine against
+# the thread's last MEMBERS reports ("member_min": complete link, not the mix).
+SCORE_TERMS = ("title", "lead", "body", "names", "member_min")
 # Fitted by `bench/threads.py --learned` on all labelled sets (logistic regression).
 DEFAULT_MODEL = {"bias": -3.475, "title": 2.65, "lead": -2.098, "body": 1.894,
                  "names": 3.418, "member": 8.298, "age": -9.554, "conflict": -2.029}
 MODEL_THRESHOLD = 0.6     # a probability, for model=
-DEFAULT_WEIGHTS = {"title": 0.2, "lead": 0.2, "body": 0.5, "names": 0.1}
-DEFAULT_THRESHOLD = 0.3   # on the weighted cosine sum
+DEFAULT_WEIGHTS = {"title": 0.2, "lead": 0.1, "body": 0.3, "names": 0.1, "member_min": 0.3}
+DEFAULT_THRESHOLD = 0.25  # on the weighted cosine sum
 DEFAULT_TIME_PENALTY = 0.3  # score lost at the far edge of the window
+# Complete link against the recent reports: an article joins a thread only if its body
+# shares at least this cosine with each of the thread's last MEMBERS reports, not only with
+# their mix. A centroid grows towards whatever joined last, so without it a thread can
+# chain (A, then A+B, then B, then B+C) from one event to the next of the same kind; with
+# it a lower threshold is safe. Chosen with the threshold by bench/threads.py.
+DEFAULT_MEMBER_FLOOR = 0.2
 # Two reports that each name several people or places but almost none in common are two
 # events (the same kind of fire in two towns), whatever their other words share. On the
 # labelled sets this guard costs at most 0.002 B-cubed F1 (bench/threads.py).
@@ -213,7 +225,7 @@ class ThreadIndex:
                  time_penalty: float = DEFAULT_TIME_PENALTY,
                  names_floor: float = DEFAULT_NAMES_FLOOR,
                  normalise: Callable[[str], str] = default_normalise,
-                 model: dict | None = None):
+                 model: dict | None = None, member_floor: float = DEFAULT_MEMBER_FLOOR):
         """`model` (feature -> coefficient, "bias"; e.g. DEFAULT_MODEL) replaces the
         hand-weighted score by a logistic one; `threshold` is then a probability
         (MODEL_THRESHOLD unless given), else a weighted sum (DEFAULT_THRESHOLD)."""
@@ -225,6 +237,7 @@ class ThreadIndex:
         self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
         self.time_penalty = time_penalty
         self.names_floor = names_floor
+        self.member_floor = member_floor
         self.normalise = normalise
         self.df = DocumentFrequencies()
         self.clock = float("-inf")
@@ -290,7 +303,11 @@ class ThreadIndex:
         x = {f: _cosine(feats.vectors[f], thread.sums[f], thread.norms.get(f, 0.0))
              for f in FIELDS}
         body = feats.vectors["body"]
-        x["member"] = max((_dot(body, m) for m in thread.members), default=0.0)
+        dots = [_dot(body, m) for m in thread.members]
+        x["member"] = max(dots, default=0.0)
+        # A thread read back without its members (state saved before they were kept) has
+        # only its centroid: the body cosine stands in.
+        x["member_min"] = min(dots) if dots else x["body"]
         x["age"] = min(1.0, abs(feats.ts - thread.last) / self.window)
         x["conflict"] = float(x["names"] < self.names_floor
                               and len(feats.vectors["names"]) >= NAMES_MIN
@@ -304,12 +321,14 @@ class ThreadIndex:
                                                   for f, v in x.items())
             total = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
         else:
-            total = sum(self.weights.get(f, 0.0) * x[f] for f in FIELDS)
+            total = sum(self.weights.get(f, 0.0) * x[f] for f in SCORE_TERMS)
             total -= self.time_penalty * x["age"]
-            if x["conflict"]:
+            if x["conflict"] or x["member_min"] < self.member_floor:
                 total = min(total, self.threshold - 1e-6)  # vetoed; still reported as nearest
         hours = abs(feats.ts - thread.last) / 3600.0
-        why = {f: round(x[f], 3) for f in (*FIELDS, "member")}
+        why = {f: round(x[f], 3) for f in (*FIELDS, "member", "member_min")}
+        if self.model is None and x["member_min"] < self.member_floor:
+            why["below_member_floor"] = True
         return total, {**why, "conflict": bool(x["conflict"]), "hours": round(hours, 1)}
 
     def candidates(self, feats: Features) -> list[_Thread]:

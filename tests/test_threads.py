@@ -88,6 +88,19 @@ FIRE_CASTLEBAY = (
     "harbour within two hours, the fire service said. The company, Orwen Paper, said the "
     "injured were drivers waiting to unload. Police in Castlebay said the cause was unclear.")
 
+# A county roundup that tells the Dunmore fire and, in its second half, a regatta called off
+# in Castlebay; then a report of the regatta alone.
+ROUNDUP = (
+    "Dunmore warehouse fire; Castlebay regatta called off",
+    "Three workers died when a fire swept through the Tallis Furnishings warehouse on Quarry "
+    "Lane in Dunmore on Saturday. Along the coast in Castlebay, organisers called off the "
+    "Orwen Cup regatta after gales snapped two masts in the harbour, and skippers from "
+    "Brennock and Hallvik were told to keep their yachts on moorings until Monday.")
+REGATTA = (
+    "Gales sink Castlebay regatta",
+    "The Orwen Cup regatta in Castlebay was called off on Saturday after gales snapped two "
+    "masts in the harbour. Skippers from Brennock and Hallvik kept their yachts on moorings, "
+    "and the organisers said the race would be sailed on Monday if the wind dropped.")
 
 def _doc(i, story, when):
     title, text = story
@@ -195,3 +208,26 @@ def test_normalise_is_the_callers_term_folding():
     cyrillic = ("Келлберг arrives in Pyongyang", ARRIVAL_B[1].replace("Kellberg", "Келлберг"))
     decision = index.assign(_doc(4, cyrillic, T0 + timedelta(hours=29)))
     assert calls and decision.thread_id == 1
+
+
+# The weights before the member floor: the cosines against the thread's mix alone.
+CENTROID_ONLY = {"title": 0.2, "lead": 0.2, "body": 0.5, "names": 0.1}
+
+
+def test_a_report_close_to_a_threads_mix_but_not_to_its_first_report_does_not_chain():
+    # The roundup belongs with the fire; the regatta report is close to the fire thread's
+    # mix (the roundup brought its words in) but shares almost nothing with the fire report
+    # itself. Judged on the centroid alone it would chain into the fire's thread.
+    day = datetime(2026, 5, 9, 6, 0, tzinfo=timezone.utc)
+    outcomes = {}
+    for floor in (0.0, 0.2):
+        index = _index(member_floor=floor, threshold=0.3, weights=CENTROID_ONLY)
+        index.assign(_doc(10, FIRE_DUNMORE, day))
+        roundup = index.assign(_doc(11, ROUNDUP, day + timedelta(hours=5)))
+        assert roundup.thread_id == 10
+        outcomes[floor] = index.assign(_doc(12, REGATTA, day + timedelta(hours=7)))
+    assert outcomes[0.0].thread_id == 10  # the chain the floor prevents
+    regatta = outcomes[0.2]
+    assert regatta.new and regatta.thread_id == 12
+    assert regatta.reasons["nearest"] == 10 and regatta.reasons["below_member_floor"]
+    assert regatta.reasons["member_min"] < 0.2 < regatta.reasons["member"]

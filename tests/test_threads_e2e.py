@@ -135,6 +135,8 @@ def test_one_visit_is_one_thread_other_visits_are_not_and_the_email_groups(tmp_p
     assert result.returncode == 0, result.stderr
     assert re.search(r"thread: +\d+ \".+\": 3 reports \(", result.stdout), result.stdout
     assert "shared terms:" in result.stdout and "kellberg" in result.stdout.lower()
+    # and how close it came to each of the thread's earlier reports, not only to their mix
+    assert re.search(r"similarity: .*member_min 0\.\d+", result.stdout), result.stdout
     assert url
 
 
@@ -153,6 +155,11 @@ def test_alert_thread_sends_once_and_a_thread_spans_a_restart(tmp_path, site, sm
     crawl(config)  # a new process: the index comes back from the database
     t = threads(db)
     assert t["kellberg-lands-wire"] == first and t["kellberg-arrives"] == first
+    # the restored thread still knows its reports, not only their mix (the member floor reads
+    # them): the wire report was compared with the announcement it follows
+    [why] = [json.loads(r[0]) for r in db.execute(
+        "SELECT thread_reasons FROM articles WHERE url LIKE '%kellberg-lands-wire%'")]
+    assert why["member"] > 0 and why["member_min"] > 0
     assert len([m for m in smtp.messages if "Kellberg" in m["Subject"]]) == 1
     reasons = {r[0] for r in db.execute(
         "SELECT l.reason FROM alerts l JOIN articles a ON a.id = l.article_id "
