@@ -453,6 +453,8 @@ def main(argv=None) -> int:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--outlets", type=int, default=20)
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills-only", action="store_true",
+                        help="only the kill test (no throughput, no store cost)")
     args = parser.parse_args(argv)
     server_url = os.environ.get(POSTGRES_ENV)
     if not server_url:
@@ -467,7 +469,9 @@ def main(argv=None) -> int:
     sys.path.insert(1, str(Path(__file__).resolve().parent))
     with tempfile.TemporaryDirectory(prefix="nw-cluster-") as tmp:
         tmp = Path(tmp)
-        if not tp.DATASETS.joinpath("extraction").is_dir():
+        if args.kills_only:
+            pass
+        elif not tp.DATASETS.joinpath("extraction").is_dir():
             print(f"throughput skipped: no datasets at {tp.DATASETS}")
         else:
             one = throughput(server_url, tmp / "one", args.articles, args.outlets, [0])
@@ -475,10 +479,11 @@ def main(argv=None) -> int:
             print(f"1 worker on 1 core:   {one:7.1f} articles/s")
             print(f"2 workers on 2 cores: {two:7.1f} articles/s")
             print(f"ratio: {two / one:.2f} (target >= 1.8)")
-        sqlite_ms, pg_ms = store_cost(server_url, tmp / "store")
-        print(f"store cost: SQLite {sqlite_ms:.2f} ms/article, PostgreSQL {pg_ms:.2f} "
-              f"ms/article, ratio {pg_ms / sqlite_ms:.2f}x (target <= 1.2x; "
-              "bench/store_backends.py)")
+        if not args.kills_only:
+            sqlite_ms, pg_ms = store_cost(server_url, tmp / "store")
+            print(f"store cost: SQLite {sqlite_ms:.2f} ms/article, PostgreSQL {pg_ms:.2f} "
+                  f"ms/article, ratio {pg_ms / sqlite_ms:.2f}x (target <= 1.2x; "
+                  "bench/store_backends.py)")
         r = kill_round(server_url, tmp / "kills", args.kills)
         print(f"kill test: {r['kills']} SIGKILLs, {r['lost']} lost, {r['doubled']} doubled, "
               f"{r['overlaps']} overlapping passes, {len(r['problems'])} problems")
