@@ -33,9 +33,13 @@ class PgOverrides:
     def band_candidates(self, buckets: Sequence[bytes], since_day: str) -> set[int]:
         if not buckets:
             return set()
+        # One primary-key lookup per band: as a plain join the planner reads every band of
+        # the window (idx_lsh_bands_added) and hashes it, a cost that grows with the store.
+        # OFFSET 0 keeps the lateral subquery from being flattened into that join.
         rows = self.conn.execute(
             "SELECT l.article_id FROM unnest(%s::integer[], %s::bytea[]) AS q(band, bucket) "
-            "JOIN lsh_bands l ON l.band = q.band AND l.bucket = q.bucket "
+            "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
+            "WHERE band = q.band AND bucket = q.bucket OFFSET 0) AS l "
             "WHERE l.added >= %s",
             [list(range(len(buckets))), [bytes(b) for b in buckets], since_day]).fetchall()
         return {r[0] for r in rows}
