@@ -46,12 +46,14 @@ publish = harness.publish
 
 @needs_postgres
 @pytest.mark.timeout(600)
-def test_three_workers_one_scheduler_every_alert_once(tmp_path, farm, queue, smtp):
+def test_three_workers_one_scheduler_every_alert_once(tmp_path, queue, smtp):
+    """50 generated outlets, each with a story the watch matches, then one more each."""
+    farm = Farm(outlets=50, articles=1)
     log = harness.PassLog()
     log.install(farm)
     expected = publish(farm)
     cluster = harness.Cluster(tmp_path, harness.config_text(
-        farm.urls, queue, schedule="*/2 * * * *", smtp=smtp),
+        farm.urls, queue, schedule="*/5 * * * *", smtp=smtp),
         env={"NEWSWATCH_SCHEDULE_SECONDS": "1"})
     try:
         for _ in range(3):
@@ -65,6 +67,7 @@ def test_three_workers_one_scheduler_every_alert_once(tmp_path, farm, queue, smt
         time.sleep(4)  # passes go on: a doubled alert would be sent now
     finally:
         cluster.stop()
+        farm.stop()
     sent = harness.emailed_urls(smtp.messages)
     assert sorted(u for u in sent if u in expected) == sorted(expected)  # each exactly once
     ids = [m["Message-ID"] for m in smtp.messages]

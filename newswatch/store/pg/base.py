@@ -118,8 +118,17 @@ class PgBase(StoreBase):
         with self.conn.transaction():
             yield
 
-    # Row locks and MVCC need no up-front write lock: the same as `transaction()`.
-    write_transaction = transaction
+    @contextlib.contextmanager
+    def write_transaction(self) -> Iterator[None]:
+        """As SQLite's BEGIN IMMEDIATE: one such transaction at a time (per schema). The
+        steps that read shared state and then write it (pending alerts into outbox emails,
+        outbox claims, watches) rely on it: under MVCC alone, two workers finishing passes
+        at once both read the same pending alerts and built one email twice. Article
+        batches use `transaction()` and run side by side."""
+        with self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('newswatch write ' "
+                              "|| current_schema()))")
+            yield
 
     @contextlib.contextmanager
     def durable(self) -> Iterator[None]:
