@@ -79,18 +79,30 @@ def test_processes_starting_together_migrate_once(pg_url):
 
 
 def test_an_email_another_worker_is_claiming_is_not_claimed_twice(pg_url):
+    """Worker b's claim, started while a's is open, waits for it and then finds the email
+    claimed by a (write transactions run one at a time, as on SQLite)."""
+    import threading
+
     a, b = open_db(pg_url), open_db(pg_url)
     with a.write_transaction():
         outbox_id = a.enqueue_email(message_id="<m@x>", watch="w", recipients="[]",
                                     subject="s", raw=b"raw", now="2026-03-02T06:00:00+00:00",
                                     alert_ids=[])
-    with a.write_transaction():
-        assert a.outbox_row(outbox_id)["state"] == "pending"  # a holds the row now
+    seen = {}
+
+    def claim_in_b():
         with b.write_transaction():
-            assert b.outbox_row(outbox_id) is None  # skipped, not waited for
+            seen["row"] = b.outbox_row(outbox_id)
+
+    with a.write_transaction():
+        assert a.outbox_row(outbox_id)["state"] == "pending"
+        other = threading.Thread(target=claim_in_b)
+        other.start()
+        other.join(1.0)
+        assert other.is_alive() and "row" not in seen  # b waits: it read nothing yet
         a.claim_outbox(outbox_id, "host-a:1", "2026-03-02T06:00:00+00:00")
-    with b.write_transaction():
-        assert b.outbox_row(outbox_id)["claimed_by"] == "host-a:1"
+    other.join(60)
+    assert seen["row"]["claimed_by"] == "host-a:1"  # and then sees a's claim
     a.close()
     b.close()
 
