@@ -181,6 +181,24 @@ def test_run_alone_on_postgresql_delivers_every_alert_once(tmp_path, farm, queue
     assert "worker started" in cluster.output()
 
 
+@needs_postgres
+def test_a_worker_stopped_right_after_it_starts_exits_cleanly(tmp_path, queue):
+    """systemd may stop a worker that has just said it is up: SIGTERM at any moment after
+    its start line ends it with exit 0 (procrastinate's own handlers come later: a SIGTERM
+    before them used to kill the worker outright)."""
+    cluster = harness.Cluster(tmp_path, harness.config_text({}, queue, schedule="0 0 1 1 *"))
+    codes = []
+    for delay in (0.0,) * 8 + (0.005, 0.02, 0.1, 0.4):
+        worker = cluster.start_worker()
+        log = cluster.logs[-1]
+        assert harness.wait_for(lambda: "newswatch worker:" in log.read_text(), 60, 0.001), \
+            cluster.output()
+        time.sleep(delay)
+        worker.terminate()
+        codes.append(worker.wait(60))
+    assert codes == [0] * len(codes), cluster.output()
+
+
 def test_worker_without_a_queue_says_what_to_set(tmp_path):
     config = tmp_path / "newswatch.toml"
     config.write_text('database = "newswatch.db"\n', encoding="utf-8")

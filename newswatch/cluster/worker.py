@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
 from datetime import datetime, timezone
 
@@ -54,26 +55,39 @@ async def _recovery_loop(app, stalled_after: float) -> None:
             log.warning("looking for stalled passes failed: %s", exc)
 
 
-async def _serve(config, concurrency: int, child: Child) -> None:
+async def _serve(config, concurrency: int, child: Child, stop: dict) -> None:
     url = queue_url(config)
     stalled_after = config.cluster.stalled_after
     app = make_app(url)
     async with app.open_async():
         recovery = asyncio.create_task(_recovery_loop(app, stalled_after))
+        work = asyncio.create_task(app.run_worker_async(
+            queues=[PASS_QUEUE, MAIL_QUEUE], concurrency=concurrency,
+            name=f"{socket.gethostname()}:{os.getpid()}",
+            additional_context={"config": config, "child": child},
+            update_heartbeat_interval=check_interval(stalled_after),
+            stalled_worker_timeout=stalled_after,
+            shutdown_graceful_timeout=SHUTDOWN_GRACE,
+            fetch_job_polling_interval=min(5.0, check_interval(stalled_after)),
+            # Our handlers, installed before anything else (see main): procrastinate's
+            # come only once its loop runs, and a SIGTERM before that killed the worker.
+            install_signal_handlers=False,
+            # A pass a minute per outlet would grow the table by the million; failed
+            # jobs stay for `newswatch status`-style inspection.
+            delete_jobs="successful"))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # A cancelled procrastinate worker stops gracefully: running passes get
+            # SHUTDOWN_GRACE seconds to finish.
+            loop.add_signal_handler(signum, work.cancel)
+        if stop["requested"]:
+            work.cancel()
         try:
             log.info("newswatch worker: concurrency %d on %s (pid %d)", concurrency,
                      redact(url), os.getpid())
-            await app.run_worker_async(
-                queues=[PASS_QUEUE, MAIL_QUEUE], concurrency=concurrency,
-                name=f"{socket.gethostname()}:{os.getpid()}",
-                additional_context={"config": config, "child": child},
-                update_heartbeat_interval=check_interval(stalled_after),
-                stalled_worker_timeout=stalled_after,
-                shutdown_graceful_timeout=SHUTDOWN_GRACE,
-                fetch_job_polling_interval=min(5.0, check_interval(stalled_after)),
-                # A pass a minute per outlet would grow the table by the million; failed
-                # jobs stay for `newswatch status`-style inspection.
-                delete_jobs="successful")
+            await work
+        except asyncio.CancelledError:
+            pass
         finally:
             recovery.cancel()
     log.info("newswatch worker stopped")
@@ -89,7 +103,15 @@ def main(config, *, concurrency: int = 1, verbose: bool = False,
         raise UsageError("`newswatch worker` needs a job queue: set `database` to a "
                          "postgresql:// URL (or [cluster] queue); with a SQLite store "
                          "alone, `newswatch run` runs the passes itself")
+    stop = {"requested": False}
+
+    def request_stop(signum, frame) -> None:  # until the event loop takes over
+        stop["requested"] = True
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
     quiet_queue_logs(verbose)
     ensure_schema(url)
-    asyncio.run(_serve(config, concurrency, Child(str(config.path), verbose, log_format)))
+    asyncio.run(_serve(config, concurrency, Child(str(config.path), verbose, log_format),
+                       stop))
     return 0
