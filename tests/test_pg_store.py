@@ -183,3 +183,29 @@ def test_connection_cut_mid_pass_fails_with_exit_3_and_the_next_pass_recovers(
     subjects = [str(m["Subject"]) for m in smtp.messages]
     assert len(subjects) == len(set(subjects)), "an email was sent twice"
     admin.close()
+
+
+def test_two_passes_starting_together_both_record_a_new_watch(pg_url):
+    """Two workers' passes start at once on a new store: each finds the watch new; the
+    second must not fail its pass on the first one's row (it did: exit 3, pass lost)."""
+    import threading
+
+    a, b = open_db(pg_url), open_db(pg_url)
+    errors = []
+
+    def sync_in_b():
+        try:
+            b.sync_watches([("Lavrov", "Lavrov")], "2026-03-02T06:00:01+00:00")
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    with a.transaction():
+        a.sync_watches([("Lavrov", "Lavrov")], "2026-03-02T06:00:00+00:00")
+        other = threading.Thread(target=sync_in_b)
+        other.start()
+        other.join(1.0)  # b read no watch and now waits on a's uncommitted row
+    other.join(60)
+    assert errors == []
+    assert [w["created"] for w in b.watches()] == ["2026-03-02T06:00:00+00:00"]
+    a.close()
+    b.close()

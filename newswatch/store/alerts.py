@@ -17,8 +17,10 @@ class AlertsMixin:
         with self.transaction():
             for name, query in watches:
                 if name not in known:
+                    # Two passes starting at once (two workers) may both find it new.
                     self._run("INSERT INTO watches (name, query, created, query_changed) "
-                              "VALUES (?, ?, ?, ?)", [name, query, now, now])
+                              "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                              [name, query, now, now])
                 elif known[name] != query:
                     self._run("UPDATE watches SET query = ?, query_changed = ? WHERE name = ?",
                               [query, now, name])
