@@ -10,7 +10,6 @@ import psycopg
 
 from ...errors import DatabaseError, QueryError
 from ..outbox import _ROW
-from ..search import _EXPLAIN_COLS
 from .fold import fold_pending_pg
 from .tsquery import folded_tsquery, to_tsquery_sql
 
@@ -107,6 +106,10 @@ class PgOverrides:
             f"FROM {sources} WHERE {' AND '.join(where)} "
             f"ORDER BY ts_rank({_WEIGHTS}::float4[], {vector}, q.q) DESC, "
             "coalesce(a.published, a.first_seen) DESC LIMIT %s")
+        return self._pg_fts(sql, params, source)
+
+    def _pg_fts(self, sql: str, params: list, source: str) -> list[dict]:
+        """A full-text read (here and in the web view's `PgViews`), its errors mapped once."""
         try:
             return self._pg_all(sql, params)
         except psycopg.errors.SyntaxError as exc:  # a tsquery the server refuses
@@ -127,15 +130,6 @@ class PgOverrides:
             f"SELECT a.id FROM {sources} WHERE {vector} @@ q.q "
             "AND coalesce(a.published, a.first_seen) >= %s AND a.duplicate_of IS NULL"
             + where + " ORDER BY a.id", params)]
-
-    def explain_article(self, urls: Sequence[str]) -> dict | None:
-        for url in urls:
-            row = (self._one(f"SELECT {_EXPLAIN_COLS} FROM articles WHERE url = ?", [url])
-                   or self._one(f"SELECT {_EXPLAIN_COLS} FROM articles WHERE id = (SELECT "
-                                "article_id FROM url_aliases WHERE url = ?)", [url]))
-            if row:
-                return row
-        return None
 
     def _pg_all(self, sql: str, params: Sequence) -> list[dict]:
         """Native psycopg placeholders (%s), no translation."""

@@ -1,14 +1,11 @@
 """The web view's full-text reads on PostgreSQL (`ViewsMixin`'s `search_page` and
 `matches_per_day` are FTS5): the same tsquery, folded index (`folded=`) and rank as
-`search_articles`."""
+`search_articles`, whose error mapping (`_pg_fts`) they share."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
-import psycopg
-
-from ...errors import DatabaseError, QueryError
 from .overrides import _WEIGHTS
 
 
@@ -43,11 +40,3 @@ class PgViews:
             f"FROM {sources} WHERE {vector} @@ q.q AND a.duplicate_of IS NULL "
             "GROUP BY substr(coalesce(a.published, a.first_seen), 1, 10) "
             "ORDER BY day DESC LIMIT %s", params + [int(days)], source)
-
-    def _pg_fts(self, sql: str, params: list, source: str) -> list[dict]:
-        try:
-            return self._pg_all(sql, params)
-        except psycopg.errors.SyntaxError as exc:  # a tsquery the server refuses
-            raise QueryError(f"cannot run query {source!r}: {exc}") from exc
-        except psycopg.Error as exc:
-            raise DatabaseError(" ".join(str(exc).split())) from exc
