@@ -328,6 +328,13 @@ class Daemon:
             self.shutdown()
         return 0
 
+    def remove_state(self) -> None:
+        """`newswatch status` reads the state file as "a daemon runs": gone once stopped."""
+        try:
+            state_path(self.config).unlink()
+        except OSError:
+            pass
+
     def shutdown(self) -> None:
         from newswatch.crawl import recover_stale_runs
         from newswatch.locks import available_locks
@@ -349,10 +356,7 @@ class Daemon:
             with available_locks(self.config, outlets) as (free, _):
                 recover_stale_runs(self.db, free)
         self.children.clear()
-        try:
-            state_path(self.config).unlink()
-        except OSError:
-            pass
+        self.remove_state()
         self.db.close()
         if not self.flush_lock.acquire(timeout=1):
             # An email is being sent (its SMTP deadline can be 30 s) and the interpreter
@@ -432,10 +436,7 @@ class ClusterDaemon(Daemon):
         self.scheduler.shutdown(wait=False)
         self.worker.stop()
         self.queue.close()
-        try:
-            state_path(self.config).unlink()
-        except OSError:
-            pass
+        self.remove_state()
         self.db.close()
         log.info("newswatch scheduler stopped")
 
