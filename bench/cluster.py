@@ -388,7 +388,7 @@ def kill_round(server_url: str, folder: Path, kills: int, seed: int = 1) -> dict
 
 
 def throughput(server_url: str, folder: Path, articles: int, outlets: int,
-               cores: list[int], database: str | None = None) -> float:
+               cores: list[int]) -> float:
     """Articles/s of len(cores) workers, one pinned to each core, over fresh stores."""
     import throughput as tp
 
@@ -403,7 +403,7 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
         urls[f"bench{i}"] = base
     try:
         with fresh_database(server_url) as url:
-            lines = [f'database = "{database or url}"\n[cluster]\nqueue = "{url}"\n',
+            lines = [f'database = "{url}"\n',
                      '[mail]\nfrom = "bench@example.org"\nto = ["desk@example.org"]\n'
                      'outbox_dir = "outbox"\n[crawl]\nworkers = 1\n']
             for oid, base in urls.items():
@@ -412,7 +412,7 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
                              'schedule = "0 0 1 1 *"\n')
             folder.mkdir(parents=True, exist_ok=True)
             cluster = Cluster(folder, "\n".join(lines))
-            db = database or url
+            db = url
             start = time.monotonic()
             scheduler = cluster.start_scheduler()  # every outlet is overdue: one pass each
             for core in cores:
