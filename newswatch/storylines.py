@@ -122,25 +122,29 @@ class Storylines:
         originals = sorted((r for r in rows if r["duplicate_of"] is None),
                            key=lambda r: (min(_ts(r), now), r["id"]))
         touched: set = set()
+        decided: list[tuple] = []  # written at once: on a server one statement, not 50
         for r in originals:
             ts = min(_ts(r), now)  # a date in the future must not expire the window
             if ts < index.clock - index.window:
                 # Older than every active thread: its event's thread has expired.
-                self.store.set_article_thread(r["id"], r["id"], json.dumps(
-                    {"new": True, "score": 0.0, "older_than_window": True}))
+                decided.append((r["id"], r["id"], json.dumps(
+                    {"new": True, "score": 0.0, "older_than_window": True})))
                 continue
             decision = index.assign(Doc(r["id"], r["title"], r["text"], ts))
             touched.add(decision.thread_id)
             reasons = {"new": decision.new, "score": decision.score, **decision.reasons}
-            self.store.set_article_thread(r["id"], decision.thread_id,
-                                          json.dumps(reasons, default=str))
+            decided.append((r["id"], decision.thread_id, json.dumps(reasons, default=str)))
+        # A copy's original may be in this batch: its thread is decided above.
+        batch = {article_id: tid for article_id, tid, _ in decided}
         threads = self.store.article_threads([r["duplicate_of"] for r in rows
                                               if r["duplicate_of"] is not None])
         for r in rows:
             if r["duplicate_of"] is not None:
-                tid = r["original_thread"] or threads.get(r["duplicate_of"])
+                tid = (r["original_thread"] or batch.get(r["duplicate_of"])
+                       or threads.get(r["duplicate_of"]))
                 if tid is not None:
-                    self.store.set_article_thread(r["id"], tid, None)
+                    decided.append((r["id"], tid, None))
+        self.store.set_article_threads(decided)
         self._save(touched)
 
 

@@ -12,11 +12,10 @@ since the archive cannot know which ones later queries look for.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 
 from .batch import _folded_fts, _key_tokens, _storable, folded_text, keyed_words, name_evidence
 from .compile import _FOLD, Query
-from .tokens import tokenize
+from .tokens import words
 
 # a folded term also reads the typed columns: where a folded column is empty the text had
 # nothing to fold, and a Latin word found as typed is there folded too (folding keeps them)
@@ -58,15 +57,6 @@ def folded_for_archive(folded: str) -> str:
     return folded.replace(f"{_FOLD} :", f"{_FOLD_OR_TYPED} :")
 
 
-@lru_cache(maxsize=100_000)
-def _chunk_tokens(chunk: str) -> tuple[str, ...]:
-    return tuple(t for _, _, t in tokenize(chunk))
-
-
 def archive_tokens(text: str | None) -> list[str]:
-    """The unicode61 tokens of `text` (a backend without FTS5 indexes these), one
-    whitespace-separated chunk at a time: texts repeat their words, so most are cached."""
-    out: list[str] = []
-    for chunk in _storable(text or "").split():
-        out.extend(_chunk_tokens(chunk))
-    return out
+    """The unicode61 tokens of `text` (a backend without FTS5 indexes these)."""
+    return words(_storable(text or ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from typing import Iterable
@@ -19,6 +20,8 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 # and the empty-term check agree with the index exactly, whatever SQLite version is linked.
 
 _fold: dict[str, str | None] = {}  # char -> folded text ("" if removed), None: separator
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_table: dict[int, str] = {}  # the same for str.translate: a separator becomes a space
 _fold_lock = threading.Lock()
 _probe_conn: sqlite3.Connection | None = None
 
@@ -62,6 +65,20 @@ def _learn(chars: Iterable[str]) -> None:
                 _fold[chr(code)] = terms[0][1:-1]
             else:  # "a", "a" (or anything unexpected): a separator
                 _fold[chr(code)] = None
+        for c in todo:
+            f = _fold[c]
+            _table[ord(c)] = " " if f is None else f
+
+
+def words(text: str) -> list[str]:
+    """The folded tokens of `tokenize(text)` alone, by one `str.translate` (a backend
+    without FTS5 indexes every article's words this way)."""
+    if text.isascii():  # letters and digits, lower-cased: the rest separates
+        return _ASCII_WORD.findall(text.lower())
+    missing = set(text).difference(_fold)
+    if missing:
+        _learn(missing)
+    return text.translate(_table).split()
 
 
 def tokenize(text: str) -> list[tuple[int, int, str]]:

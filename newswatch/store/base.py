@@ -52,8 +52,9 @@ class StoreBase:
 
     def _all(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
         cursor = self._execute(sql, params)
+        rows = cursor.fetchall()  # first: in a pipeline the description comes with the rows
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row)) for row in rows]
 
     def _one(self, sql: str, params: Sequence | dict = ()) -> dict | None:
         cursor = self._execute(sql, params)
@@ -80,9 +81,10 @@ class StoreBase:
         """Insert `row`, or update the given columns of the row with the same `key`."""
         cols = list(row)
         rest = [c for c in cols if c not in key] or list(key)
-        self._run(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
-                  f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-                  + ", ".join(f"{c} = excluded.{c}" for c in rest), list(row.values()))
+        # no count wanted: on PostgreSQL the statement need not wait for its answer
+        self._execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
+                      f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                      + ", ".join(f"{c} = excluded.{c}" for c in rest), list(row.values()))
 
     def _insert_ignore(self, table: str, row: dict) -> int:
         """Insert `row` unless it breaks a uniqueness constraint; returns rows inserted."""
@@ -209,6 +211,12 @@ class SqliteBase(StoreBase):
     def transaction(self) -> Iterator[None]:
         """One transaction, or a savepoint inside the caller's."""
         with self.db.atomic():
+            yield
+
+    @contextlib.contextmanager
+    def batch_transaction(self) -> Iterator[None]:
+        """A pass's article batch (PostgreSQL pipelines its statements)."""
+        with self.transaction():
             yield
 
     @contextlib.contextmanager

@@ -135,7 +135,7 @@ class ArticleStore:
         if not batch or self.writes.fatal is not None:
             return  # after a database error the pass is stopping; these are fetched again
         try:
-            with self.store.transaction():
+            with self.store.batch_transaction():
                 # Another worker may be storing a copy of one of these stories right now.
                 self.store.lock_identity()
                 for item in batch:

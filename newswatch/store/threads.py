@@ -62,11 +62,11 @@ class ThreadsMixin:
 
     # -- articles' threads -------------------------------------------------------------
 
-    def set_article_thread(self, article_id: int, thread_id: int,
-                           reasons: str | None) -> None:
-        """`reasons`: JSON of the decision (scores, shared terms), or None for a copy."""
-        self._run("UPDATE articles SET thread_id = ?, thread_reasons = ? WHERE id = ?",
-                  [thread_id, reasons, article_id])
+    def set_article_threads(self, rows: Sequence[tuple[int, int, str | None]]) -> None:
+        """(article_id, thread_id, reasons) rows; `reasons`: JSON of the decision (scores,
+        shared terms), or None for a copy."""
+        self._many("UPDATE articles SET thread_id = ?, thread_reasons = ? WHERE id = ?",
+                   [(thread_id, reasons, article_id) for article_id, thread_id, reasons in rows])
 
     def unthreaded_articles(self, article_ids: Sequence[int]) -> list[dict]:
         """Those of the articles with no thread yet: id, title, text, published,

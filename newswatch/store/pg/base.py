@@ -46,6 +46,7 @@ class PgBase(StoreBase):
 
     def __init__(self, conn: psycopg.Connection, url: str):
         self.conn = conn
+        self._pipeline: psycopg.Pipeline | None = None  # inside `batch_transaction`
         self.url = url
         self.path = redact(url)
 
@@ -95,6 +96,12 @@ class PgBase(StoreBase):
             return self.conn.execute(sql)
         return self.conn.execute(_translate(sql), _clean(params))
 
+    def _run(self, sql: str, params: Sequence | dict = ()) -> int:
+        cursor = self._execute(sql, params)
+        if self._pipeline is not None:
+            self._pipeline.sync()  # the count comes with the result: wait for it
+        return cursor.rowcount
+
     def _executemany(self, sql: str, rows: Sequence) -> None:
         with self.conn.cursor() as cur:
             cur.executemany(_translate(sql), [_clean(r) for r in rows])
@@ -117,6 +124,23 @@ class PgBase(StoreBase):
         """One transaction, or a savepoint inside the caller's."""
         with self.conn.transaction():
             yield
+
+    @contextlib.contextmanager
+    def batch_transaction(self) -> Iterator[None]:
+        """A pass's article batch: one transaction in pipeline mode, so the many statements
+        whose results nobody reads (inserts, bands, fetch log, thread state) go to the
+        server without waiting for each other; a read waits only for what is before it.
+        An error surfaces at the next read or at the end, and the whole batch rolls back."""
+        if self._pipeline is not None:  # nested: a savepoint in the same pipeline
+            with self.conn.transaction():
+                yield
+            return
+        with self.conn.pipeline() as pipeline, self.conn.transaction():
+            self._pipeline = pipeline
+            try:
+                yield
+            finally:
+                self._pipeline = None
 
     @contextlib.contextmanager
     def write_transaction(self) -> Iterator[None]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .base import _nonul
+
 
 def _last_per_key(rows: Sequence[tuple], width: int) -> list[tuple]:
     return list({tuple(r[:width]): tuple(r) for r in rows}.values())
@@ -22,6 +24,17 @@ def _columns(rows: Sequence[tuple], *types) -> list[list]:
 
 
 class PgBulk:
+    def set_article_threads(self, rows: Sequence[tuple[int, int, str | None]]) -> None:
+        """As the SQLite store's, in one statement."""
+        if rows:
+            rows = _last_per_key(rows, 1)
+            self.conn.execute(
+                "UPDATE articles a SET thread_id = r.thread_id, thread_reasons = r.reasons "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS r(id, thread_id, reasons) "
+                "WHERE a.id = r.id",
+                [[int(r[0]) for r in rows], [int(r[1]) for r in rows],
+                 [_nonul(r[2]) for r in rows]])
+
     def save_thread_state(self, *, meta: dict[str, float], threads: Sequence[tuple],
                           gone: Sequence[int], terms: Sequence[tuple],
                           dropped: Sequence[tuple], df: Sequence[tuple]) -> None:

@@ -201,6 +201,17 @@ def m009_folded_search(conn: psycopg.Connection) -> None:
     fold_pending_pg(conn)
 
 
+def m012_one_search_index(conn: psycopg.Connection) -> None:
+    """PostgreSQL only: the plain `fts` column goes; every search reads the folded index,
+    which holds the words as typed too (its untagged lexemes). Two GIN indexes written per
+    article (and the plain one again on every update of the row) cost the write path more
+    than anything else on this backend, for no search the folded one cannot answer."""
+    conn.execute("DROP TRIGGER IF EXISTS articles_fts ON articles")
+    conn.execute("DROP FUNCTION IF EXISTS articles_fts_update()")
+    conn.execute("DROP INDEX IF EXISTS idx_articles_fts")
+    conn.execute("ALTER TABLE articles DROP COLUMN IF EXISTS fts")
+
+
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m001_core", m001_core),
     ("m002_search", m002_search),
@@ -209,6 +220,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m007_outbox_channels", m007_outbox_channels),
     ("m008_url_failures", m008_url_failures),
     ("m009_folded_search", m009_folded_search),
+    ("m012_one_search_index", m012_one_search_index),
 ]
 
 

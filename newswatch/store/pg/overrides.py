@@ -1,6 +1,6 @@
 """The methods whose SQL differs on PostgreSQL: full-text search (tsvector/tsquery instead
-of FTS5; the folded index of `newswatch.store.pg.fold`), the band lookup (no CROSS JOIN ... ON), the outbox claim (row locks) and `SELECT *`
-reads that must not return the search column."""
+of FTS5; the folded index of `newswatch.store.pg.fold`), the band lookup (no CROSS JOIN
+... ON) and the outbox claim (row locks)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import psycopg
 from ...errors import DatabaseError, QueryError
 from ..outbox import _ROW
 from .fold import fold_pending_pg
-from .tsquery import folded_tsquery, to_tsquery_sql
+from .tsquery import folded_tsquery
 
 # ts_rank's weights for D, C, B (the text), A (the title): the title counts double, as
 # bm25(articles_fts, 2.0, 1.0) weighs it on SQLite.
@@ -19,14 +19,6 @@ _WEIGHTS = "'{0.1, 0.2, 0.5, 1.0}'"
 
 
 class PgOverrides:
-    # -- articles ----------------------------------------------------------------------
-
-    def article(self, article_id: int) -> dict | None:
-        row = self._one("SELECT * FROM articles WHERE id = ?", [article_id])
-        if row is not None:
-            row.pop("fts", None)
-        return row
-
     # -- bands -------------------------------------------------------------------------
 
     def band_candidates(self, buckets: Sequence[bytes], since_day: str) -> set[int]:
@@ -63,26 +55,18 @@ class PgOverrides:
 
     # -- search ------------------------------------------------------------------------
 
-    def _tsquery(self, fts: str, source: str) -> tuple[str, list]:
-        try:
-            return to_tsquery_sql(fts)
-        except QueryError as exc:
-            raise QueryError(f"cannot run query {source or fts!r}: {exc}") from exc
-
     def fold_pending(self) -> int:
         return fold_pending_pg(self.conn)
 
     def _pg_source(self, fts: str, folded: str | None, source: str) -> tuple[str, list, str]:
-        """(FROM clause with a tsquery `q.q` and the vector `v`, its parameters, the
-        vector) of a search: the plain `fts` column, or the folded index."""
-        if folded is None:
-            tsq, params = self._tsquery(fts, source)
-            return f"(SELECT {tsq} AS q) AS q, articles a", params, "a.fts"
+        """(FROM clause with a tsquery `q.q`, its parameters, the vector) of a search: the
+        folded index, which holds the words as typed too (a plain FTS5 expression, with no
+        column filter, reads those: m012)."""
         self._fold_current()
         try:
-            literal = folded_tsquery(folded)
+            literal = folded_tsquery(fts if folded is None else folded)
         except QueryError as exc:
-            raise QueryError(f"cannot run query {source or folded!r}: {exc}") from exc
+            raise QueryError(f"cannot run query {source or folded or fts!r}: {exc}") from exc
         return ("(SELECT %s::tsquery AS q) AS q, articles_fts_fold f "
                 "JOIN articles a ON a.id = f.id", [literal], "f.fold")
 
@@ -134,5 +118,6 @@ class PgOverrides:
     def _pg_all(self, sql: str, params: Sequence) -> list[dict]:
         """Native psycopg placeholders (%s), no translation."""
         cursor = self.conn.execute(sql, list(params))
+        rows = cursor.fetchall()  # first: in a pipeline the description comes with the rows
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row)) for row in rows]

@@ -1,15 +1,13 @@
-"""Archive search on PostgreSQL: a compiled query (`newswatch.query.Query`) as a `tsquery`.
+"""Archive search on PostgreSQL: a compiled query (`newswatch.query.Query`) as a `tsquery`
+over the folded index (`newswatch.store.pg.fold`).
 
 `compile_query` already turned what the user wrote into an FTS5 expression made of quoted
 strings (the words as the user wrote them, separated by single spaces), an optional `*`
-after a string (prefix on its last word), AND, OR, binary NOT and parentheses. That
-expression is the parsed query's contract, so it is read here rather than the parser's
-internals: the same terms, the same structure, whatever else changes in the query package.
-
-Each word goes through the archive's own normalisation on the server (`newswatch_words`
-then the `newswatch` configuration: lower case, `unaccent`), exactly as the indexed text
-does; a phrase is `<->` between its words, a prefix is `:*`, AND/OR/NOT are `&&`, `||`,
-`&& !!`. The result is an SQL expression with its parameters.
+after a string (prefix on its last word), AND, OR, binary NOT and parentheses; `Query.folded`
+adds column filters naming the index's spaces. That expression is the parsed query's
+contract, so it is read here rather than the parser's internals: the same terms, the same
+structure, whatever else changes in the query package. A phrase is `<->` between its words,
+a prefix is `:*`, AND/OR/NOT are `&`, `|`, `& !`.
 """
 
 from __future__ import annotations
@@ -17,9 +15,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ...errors import QueryError
-
-CONFIG = "newswatch"
-
 
 class _Tok(NamedTuple):
     kind: str  # STR AND OR NOT ( ) STAR
@@ -129,35 +124,6 @@ class _Parser:
                 self.i += 1
             return ("term", words, prefix)
         raise QueryError("cannot search for this query: a term was expected")
-
-
-def _emit(node, params: list) -> str:
-    kind = node[0]
-    if kind == "term":
-        words, prefix = node[1], node[2]
-        if not words:
-            return "''::tsquery"
-        parts = []
-        for k, word in enumerate(words):
-            params.append(word)
-            if prefix and k == len(words) - 1:
-                parts.append("newswatch_prefix(%s)")  # the normalised word, quoted, :*
-            else:
-                parts.append(f"phraseto_tsquery('{CONFIG}', newswatch_words(%s))")
-        expr = parts[0]
-        for part in parts[1:]:
-            expr = f"({expr} <-> {part})"
-        return expr
-    if kind == "not":
-        return f"({_emit(node[1], params)} && !! {_emit(node[2], params)})"
-    op = " && " if kind == "and" else " || "
-    return "(" + op.join(_emit(c, params) for c in node[1]) + ")"
-
-
-def to_tsquery_sql(fts: str) -> tuple[str, list]:
-    """An SQL expression of type tsquery for the FTS5 expression `fts`, and its parameters."""
-    params: list = []
-    return _emit(_Parser(_lex(fts)).parse(), params), params
 
 
 # -- the folded index (`newswatch.store.pg.fold`) ---------------------------------------
