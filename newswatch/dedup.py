@@ -199,13 +199,33 @@ class DuplicateFinder:
         digest, sh, bks = self._sketch(text, given)
         if digest == _EMPTY_HASH:
             return None  # no words, no identity (an extraction that found nothing)
-        cutoff_iso = clock.to_iso(clock.now() - timedelta(days=self.window_days))
-        found = self.store.first_with_hash(digest, cutoff_iso)
+        found = self.store.first_with_hash(digest, self._cutoff_iso())
         if found is not None:
             return self._root(found)
         if bks is None:
             return None
-        ids = self.store.band_candidates(bks, self._cutoff())
+        return self._confirm(sh, self.store.band_candidates(bks, self._cutoff()))
+
+    def probe(self, url: str, text: str, given: Sketch | None = None,
+              ) -> tuple[dict | None, int | None]:
+        """(the article stored under `url`, or None; else the original `text` duplicates,
+        or None): `find` with the URL's lookup, read in one go (`store.identity_probe`)."""
+        digest, sh, bks = self._sketch(text, given)
+        empty = digest == _EMPTY_HASH  # no words, no identity
+        known, found, ids = self.store.identity_probe(
+            url, None if empty else digest, self._cutoff_iso(), None if empty else bks,
+            self._cutoff())
+        if known is not None or empty:
+            return known, None
+        if found is not None:
+            return None, self._root(found)
+        return None, (self._confirm(sh, ids) if bks is not None else None)
+
+    def _cutoff_iso(self) -> str:
+        return clock.to_iso(clock.now() - timedelta(days=self.window_days))
+
+    def _confirm(self, sh, ids) -> int | None:
+        """The first-seen original among band candidates `ids` close enough to shingles `sh`."""
         originals: list[int] = []
         for article_id in sorted(ids)[:MAX_CANDIDATES]:
             text = self.store.article_text(article_id)

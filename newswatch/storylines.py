@@ -76,12 +76,14 @@ class Storylines:
         index = self.index
         gone = [tid for tid in self._threads if tid not in index.threads]
         threads, terms, dropped = [], [], []
+        slots: dict = {}
         for tid in touched:
             t = index.threads.get(tid)
             if t is None:
                 continue
             threads.append((tid, t.first, t.last, t.size))
             old, new = self._terms.get(tid, {}), _slots(t)
+            slots[tid] = new
             for f in old.keys() | new.keys():
                 before, after = old.get(f, {}), new.get(f, {})
                 terms += [(tid, f, term, w) for term, w in after.items()
@@ -93,7 +95,7 @@ class Storylines:
         if math.isfinite(index.clock):
             meta["clock"] = index.clock
         self.store.save_thread_state(meta=meta, threads=threads, gone=gone, terms=terms,
-                                     dropped=dropped, df=df)
+                                     dropped=dropped, df=df, slots=slots)
         self.version += 1
         for tid in gone:
             self._threads.pop(tid, None)
@@ -102,7 +104,7 @@ class Storylines:
             t = index.threads.get(tid)
             if t is not None:
                 self._threads[tid] = (t.first, t.last, t.size)
-                self._terms[tid] = _slots(t)
+                self._terms[tid] = slots[tid]
         self._df[moved] = index.df.counts[moved]
 
     # -- assignment --------------------------------------------------------------------

@@ -95,13 +95,13 @@ def blocks(paragraphs: Iterable[str]) -> dict[str, str]:
 
 
 def learn(store, outlet: str, url: str, paragraphs: Iterable[str] = (), *,
-          page_blocks: dict[str, str] | None = None) -> bool:
+          page_blocks: dict[str, str] | None = None) -> None:
     """Count each distinct block of one page once (`page_blocks`: `blocks(paragraphs)`
-    computed beforehand, e.g. in an extraction worker). Returns False (and changes
-    nothing) when this (outlet, url) was already counted."""
+    computed beforehand, e.g. in an extraction worker); nothing changes when this
+    (outlet, url) was already counted."""
     if page_blocks is None:
         page_blocks = blocks(paragraphs)
-    return store.learn_template_page(outlet, url, page_blocks, clock.now_iso())
+    store.learn_template_page(outlet, url, page_blocks, clock.now_iso())
 
 
 def prune(store, older_than: str, outlet: str | None = None) -> int:

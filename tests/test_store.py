@@ -97,10 +97,12 @@ def test_validators_kept_only_after_a_clean_pass(store):
 
 def test_template_pages_count_once(store):
     blocks = {"fp1": "Support us", "fp2": "Subscribe"}
-    assert store.learn_template_page("alpha", "https://a.example/1", blocks, NOW)
-    assert not store.learn_template_page("alpha", "https://a.example/1", blocks, NOW)
-    assert store.learn_template_page("alpha", "https://a.example/2", {"fp1": "x"}, NOW)
+    store.learn_template_page("alpha", "https://a.example/1", blocks, NOW)
+    store.learn_template_page("alpha", "https://a.example/1", blocks, NOW)  # counted once
+    store.learn_template_page("alpha", "https://a.example/2", {"fp1": "x"}, NOW)
     assert store.template_page_count("alpha") == 2
+    assert store.template_block_pages("alpha", "fp1") == 2
+    assert store.template_block_pages("alpha", "fp2") == 1
     assert store.template_fingerprints("alpha", 2) == ["fp1"]
     assert store.prune_template_blocks(LATER) == 1  # fp2: one page, not seen since
     assert store.template_block_pages("alpha", "fp2") is None

@@ -51,7 +51,7 @@ class ArticlesMixin:
 
     def correct_article(self, article_id: int, row: dict, now: str) -> None:
         """A correction: new text, same story; first_seen kept, never re-alerted."""
-        self._run(
+        self._send(
             "UPDATE articles SET title=?, author=?, published=coalesce(?, published), "
             "date_source=coalesce(?, date_source), language=?, text=?, content_hash=?, "
             "fetched_url=?, status=?, last_seen=?, changed=?, changes=changes+1 WHERE id=?",
@@ -60,17 +60,17 @@ class ArticlesMixin:
              row["status"], now, now, article_id])
 
     def touch_article(self, article_id: int, last_seen: str, status: int | None) -> None:
-        self._run("UPDATE articles SET last_seen = ?, status = ? WHERE id = ?",
+        self._send("UPDATE articles SET last_seen = ?, status = ? WHERE id = ?",
                   [last_seen, status, article_id])
 
     def set_article_text(self, article_id: int, text: str, content_hash: str) -> None:
-        self._run("UPDATE articles SET text = ?, content_hash = ? WHERE id = ?",
+        self._send("UPDATE articles SET text = ?, content_hash = ? WHERE id = ?",
                   [text, content_hash, article_id])
 
     def mark_matched(self, article_ids: Sequence[int]) -> None:
         ids = list(article_ids)
         if ids:
-            self._run(f"UPDATE articles SET matched = 1 WHERE id IN ({marks(ids)})", ids)
+            self._send(f"UPDATE articles SET matched = 1 WHERE id IN ({marks(ids)})", ids)
 
     def add_aliases(self, article_id: int, aliases: Sequence[str]) -> None:
         for alias in aliases:

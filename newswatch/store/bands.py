@@ -11,6 +11,16 @@ class BandsMixin:
         return self._value("SELECT id FROM articles WHERE content_hash = ? AND first_seen >= ? "
                            "ORDER BY id LIMIT 1", [digest, since])
 
+    def identity_probe(self, url: str, digest: str | None, since: str,
+                       buckets: Sequence[bytes] | None, since_day: str,
+                       ) -> tuple[dict | None, int | None, set[int]]:
+        """What deciding a new page's identity reads, together: `article_by_url(url)`,
+        `first_with_hash(digest, since)` (None without a digest) and
+        `band_candidates(buckets, since_day)` (PostgreSQL answers in one round trip)."""
+        return (self.article_by_url(url),
+                self.first_with_hash(digest, since) if digest else None,
+                self.band_candidates(buckets, since_day) if buckets else set())
+
     def duplicate_of(self, article_id: int) -> int | None:
         return self._value("SELECT duplicate_of FROM articles WHERE id = ?", [article_id])
 

@@ -71,6 +71,11 @@ class StoreBase:
         """Execute one statement; returns the rows it changed."""
         return self._execute(sql, params).rowcount
 
+    def _send(self, sql: str, params: Sequence | dict = ()) -> None:
+        """Execute one statement whose count nobody reads: on PostgreSQL, inside a batch,
+        it need not wait for the server's answer."""
+        self._execute(sql, params)
+
     def _many(self, sql: str, rows: Sequence) -> None:
         """One statement over many parameter rows (tuples, or dicts for `:name`)."""
         rows = list(rows)
@@ -81,8 +86,7 @@ class StoreBase:
         """Insert `row`, or update the given columns of the row with the same `key`."""
         cols = list(row)
         rest = [c for c in cols if c not in key] or list(key)
-        # no count wanted: on PostgreSQL the statement need not wait for its answer
-        self._execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
+        self._send(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
                       f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
                       + ", ".join(f"{c} = excluded.{c}" for c in rest), list(row.values()))
 
@@ -214,8 +218,8 @@ class SqliteBase(StoreBase):
             yield
 
     @contextlib.contextmanager
-    def batch_transaction(self) -> Iterator[None]:
-        """A pass's article batch (PostgreSQL pipelines its statements)."""
+    def batch_transaction(self, size: int = 0) -> Iterator[None]:
+        """A pass's article batch of `size` items (PostgreSQL pipelines its statements)."""
         with self.transaction():
             yield
 

@@ -135,7 +135,7 @@ class ArticleStore:
         if not batch or self.writes.fatal is not None:
             return  # after a database error the pass is stopping; these are fetched again
         try:
-            with self.store.batch_transaction():
+            with self.store.batch_transaction(len(batch)):
                 # Another worker may be storing a copy of one of these stories right now.
                 self.store.lock_identity()
                 for item in batch:
@@ -186,8 +186,9 @@ class ArticleStore:
             "last_seen": now,
         }
         existing = item.get("existing_id")
+        duplicate_of = None
         if existing is None:
-            known = self.store.article_by_url(item["url"])
+            known, duplicate_of = self.finder.probe(item["url"], article.text, item["sketch"])
             if known and known["content_hash"] == item["content_hash"]:
                 return
             existing = known["id"] if known else None
@@ -197,7 +198,6 @@ class ArticleStore:
             if stats:
                 stats.updated += 1
         else:
-            duplicate_of = self.finder.find(article.text, item["sketch"])
             row.update({"url": item["url"], "outlet": item["outlet"], "first_seen": now,
                         "duplicate_of": duplicate_of, "matched": 0, "changes": 0})
             article_id = self.store.insert_article(row)

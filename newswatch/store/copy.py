@@ -17,6 +17,13 @@ from .target import is_postgres, redact, sqlite_path
 ORDER = ("outlets", "articles", "url_aliases", "watches", "outbox", "alerts", "runs",
          "http_cache", "fetches", "template_blocks", "template_pages", "lsh_bands", "digests")
 MUST_BE_EMPTY = ("articles", "alerts", "outbox", "runs")
+# SQLite tables stored in another shape on PostgreSQL: target table, and the SELECT that
+# reads the source in the target's columns (a thread's terms: one JSON object per field).
+RESHAPED = {
+    "thread_terms": ("thread_slots", ("thread_id", "field", "terms"),
+                     "SELECT thread_id, field, json_group_object(term, weight) "
+                     "FROM thread_terms GROUP BY thread_id, field ORDER BY thread_id, field"),
+}
 
 
 def _sqlite_tables(conn) -> list[str]:
@@ -49,7 +56,8 @@ def copy_store(source: str | Path, target: str) -> dict[str, int]:
 def _copy(src, dst) -> dict[str, int]:
     conn = src.db.conn
     tables = _sqlite_tables(conn)
-    missing = [t for t in tables if not dst.has_column(t, next(iter(_columns(conn, t))))]
+    missing = [t for t in tables if t not in RESHAPED
+               and not dst.has_column(t, next(iter(_columns(conn, t))))]
     if missing:
         raise DatabaseError(f"the PostgreSQL schema has no table {', '.join(missing)}: "
                             "upgrade newswatch before copying")
@@ -62,8 +70,14 @@ def _copy(src, dst) -> dict[str, int]:
     counts: dict[str, int] = {}
     pg = dst.conn
     with pg.transaction():
-        for table in tables:
-            cols = [c for c in _columns(conn, table) if dst.has_column(table, c)]
+        for source in tables:
+            if source in RESHAPED:
+                table, cols, select = RESHAPED[source]
+            else:
+                table = source
+                cols = [c for c in _columns(conn, table) if dst.has_column(table, c)]
+                order = " ORDER BY id" if "id" in cols else ""
+                select = f"SELECT {', '.join(cols)} FROM {table}{order}"
             # Tables with a few rows already (outlets, watches written at start) are
             # replaced: the source is the truth being moved.
             pg.execute(f"DELETE FROM {table}")
@@ -71,9 +85,8 @@ def _copy(src, dst) -> dict[str, int]:
             n = 0
             with pg.cursor() as cur, cur.copy(
                     f"COPY {table} ({', '.join(cols)}) FROM STDIN") as out:
-                order = " ORDER BY id" if "id" in cols else ""
                 dup = cols.index("duplicate_of") if table == "articles" else -1
-                for row in conn.execute(f"SELECT {', '.join(cols)} FROM {table}{order}"):
+                for row in conn.execute(select):
                     row = [_clean(v) for v in row]
                     if dup >= 0 and row[dup] is not None and row[dup] >= row[0]:
                         late.append((row[0], row[dup]))
@@ -83,7 +96,7 @@ def _copy(src, dst) -> dict[str, int]:
             for article_id, original in late:
                 pg.execute("UPDATE articles SET duplicate_of = %s WHERE id = %s",
                            [original, article_id])
-            counts[table] = n
+            counts[source] = n
             if "id" in cols and dst._value(
                     "SELECT pg_get_serial_sequence(%s, 'id')".replace("%s", "?"), [table]):
                 pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

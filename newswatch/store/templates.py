@@ -17,19 +17,18 @@ class TemplatesMixin:
                            "fingerprint = ?", [outlet, fingerprint])
 
     def learn_template_page(self, outlet: str, url: str, blocks: dict[str, str],
-                            now: str) -> bool:
-        """Count each block (fingerprint -> sample) of one page once; False (nothing
-        changed) when this (outlet, url) was already counted."""
+                            now: str) -> None:
+        """Count each block (fingerprint -> sample) of one page once: nothing changes
+        when this (outlet, url) was already counted."""
         with self.transaction():  # a savepoint inside the store batch
             if not self._run("INSERT INTO template_pages(outlet, url) VALUES (?, ?) "
                              "ON CONFLICT DO NOTHING", [outlet, url]):
-                return False
+                return
             self._many(
                 "INSERT INTO template_blocks(outlet, fingerprint, pages, last_seen, sample) "
                 "VALUES (?, ?, 1, ?, ?) ON CONFLICT(outlet, fingerprint) DO UPDATE SET "
                 "pages = template_blocks.pages + 1, last_seen = excluded.last_seen",
                 [(outlet, fp, now, sample) for fp, sample in blocks.items()])
-        return True
 
     def prune_template_blocks(self, older_than: str, outlet: str | None = None) -> int:
         """Forget blocks seen on a single page and not since `older_than`."""

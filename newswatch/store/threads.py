@@ -34,11 +34,15 @@ class ThreadsMixin:
 
     def save_thread_state(self, *, meta: dict[str, float], threads: Sequence[tuple],
                           gone: Sequence[int], terms: Sequence[tuple],
-                          dropped: Sequence[tuple], df: Sequence[tuple]) -> None:
+                          dropped: Sequence[tuple], df: Sequence[tuple],
+                          slots: dict | None = None) -> None:
         """Write what changed: `meta` values, upserted `threads` (id, first, last, size),
         deleted thread ids `gone` (with their terms), upserted `terms` (thread, field,
         term, weight), `dropped` (thread, field, term), and `df` (bucket, delta) added to
-        the counts (deltas, so two processes' counts add up). Caller holds the transaction."""
+        the counts (deltas, so two processes' counts add up). `slots`: the touched
+        threads' terms whole (thread -> field -> term -> weight), for a backend that
+        stores them so (PostgreSQL); here the changes are enough. Caller holds the
+        transaction."""
         for key, value in meta.items():
             self._run("INSERT INTO thread_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                       "DO UPDATE SET value = excluded.value", [key, value])

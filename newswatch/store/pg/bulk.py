@@ -8,6 +8,7 @@ when the rows were written one by one."""
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 from .base import _nonul
@@ -35,10 +36,30 @@ class PgBulk:
                 [[int(r[0]) for r in rows], [int(r[1]) for r in rows],
                  [_nonul(r[2]) for r in rows]])
 
+    def thread_state(self) -> dict[str, list[tuple]]:
+        """As the SQLite store's: the term rows are read out of the slots (m014)."""
+        state = {
+            "meta": [(r["key"], r["value"]) for r in self._all(
+                "SELECT key, value FROM thread_meta")],
+            "threads": [tuple(r.values()) for r in self._all(
+                "SELECT id, first_ts, last_ts, size FROM threads")],
+            "df": [tuple(r.values()) for r in self._all("SELECT bucket, count FROM thread_df")],
+        }
+        state["terms"] = [(tid, field, term, weight)
+                          for tid, field, terms in self.conn.execute(
+                              "SELECT thread_id, field, terms FROM thread_slots").fetchall()
+                          for term, weight in json.loads(terms).items()]
+        return state
+
     def save_thread_state(self, *, meta: dict[str, float], threads: Sequence[tuple],
                           gone: Sequence[int], terms: Sequence[tuple],
-                          dropped: Sequence[tuple], df: Sequence[tuple]) -> None:
-        """As the SQLite store's (newswatch.store.threads), in six statements at most."""
+                          dropped: Sequence[tuple], df: Sequence[tuple],
+                          slots: dict | None = None) -> None:
+        """As the SQLite store's, in six statements at most; the touched threads' `slots`
+        (thread -> field -> term -> weight, whole) replace their rows (m014), so `terms`
+        and `dropped` only tell which fields went."""
+        if slots is None:
+            raise TypeError("the PostgreSQL store saves a thread's slots whole: pass slots=")
         run = self.conn.execute
         if meta:
             run("INSERT INTO thread_meta (key, value) SELECT * FROM "
@@ -46,7 +67,7 @@ class PgBulk:
                 "DO UPDATE SET value = excluded.value", [list(meta), [float(v) for v in meta.values()]])
         if gone:
             ids = sorted({int(i) for i in gone})
-            run("DELETE FROM thread_terms WHERE thread_id = ANY(%s::bigint[])", [ids])
+            run("DELETE FROM thread_slots WHERE thread_id = ANY(%s::bigint[])", [ids])
             run("DELETE FROM threads WHERE id = ANY(%s::bigint[])", [ids])
         if threads:
             run("INSERT INTO threads (id, first_ts, last_ts, size) SELECT * FROM "
@@ -54,16 +75,19 @@ class PgBulk:
                 "ON CONFLICT (id) DO UPDATE SET first_ts = excluded.first_ts, "
                 "last_ts = excluded.last_ts, size = excluded.size",
                 _columns(_last_per_key(threads, 1), int, float, float, int))
-        if dropped:
-            run("DELETE FROM thread_terms t USING unnest(%s::bigint[], %s::text[], %s::text[]) "
-                "AS d(thread_id, field, term) WHERE t.thread_id = d.thread_id "
-                "AND t.field = d.field AND t.term = d.term",
-                _columns(_last_per_key(dropped, 3), int, str, str))
-        if terms:
-            run("INSERT INTO thread_terms (thread_id, field, term, weight) SELECT * FROM "
-                "unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[]) "
-                "ON CONFLICT (thread_id, field, term) DO UPDATE SET weight = excluded.weight",
-                _columns(_last_per_key(terms, 3), int, str, str, float))
+        rows = [(int(tid), f, json.dumps(ts, separators=(",", ":")))
+                for tid, fields in slots.items() for f, ts in fields.items()]
+        kept = {(r[0], r[1]) for r in rows}
+        went = sorted({(int(t), f) for t, f, _ in dropped} - kept)
+        if went:
+            run("DELETE FROM thread_slots s USING unnest(%s::bigint[], %s::text[]) "
+                "AS d(thread_id, field) WHERE s.thread_id = d.thread_id AND s.field = d.field",
+                _columns(went, int, str))
+        if rows:
+            run("INSERT INTO thread_slots (thread_id, field, terms) SELECT * FROM "
+                "unnest(%s::bigint[], %s::text[], %s::text[]) "
+                "ON CONFLICT (thread_id, field) DO UPDATE SET terms = excluded.terms",
+                _columns(rows, int, str, str))
         if df:
             summed: dict[int, int] = {}
             for bucket, delta in df:

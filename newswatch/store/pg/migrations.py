@@ -212,6 +212,20 @@ def m012_one_search_index(conn: psycopg.Connection) -> None:
     conn.execute("ALTER TABLE articles DROP COLUMN IF EXISTS fts")
 
 
+def m014_thread_slots(conn: psycopg.Connection) -> None:
+    """PostgreSQL only: a thread's terms as one row per sub-vector (a JSON object term ->
+    weight) instead of one row per term. A report changes most weights of its thread's
+    sums, so each batch rewrote thousands of term rows; now a few rows per thread."""
+    conn.execute("""
+        CREATE TABLE thread_slots (thread_id bigint NOT NULL, field text NOT NULL,
+                                   terms text NOT NULL, PRIMARY KEY (thread_id, field));
+        INSERT INTO thread_slots (thread_id, field, terms)
+            SELECT thread_id, field, json_object_agg(term, weight)::text
+            FROM thread_terms GROUP BY thread_id, field;
+        DROP TABLE thread_terms;
+        """)
+
+
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m001_core", m001_core),
     ("m002_search", m002_search),
@@ -221,6 +235,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m008_url_failures", m008_url_failures),
     ("m009_folded_search", m009_folded_search),
     ("m012_one_search_index", m012_one_search_index),
+    ("m014_thread_slots", m014_thread_slots),
 ]
 
 

@@ -19,6 +19,35 @@ _WEIGHTS = "'{0.1, 0.2, 0.5, 1.0}'"
 
 
 class PgOverrides:
+    # -- articles ----------------------------------------------------------------------
+
+    def insert_article(self, row: dict) -> int:
+        """Inside a batch the id comes from the ids reserved for it (`batch_transaction`),
+        so the insert need not wait for RETURNING."""
+        if self._pipeline is None or not self._reserved:
+            return self._insert("articles", row)
+        article_id = self._reserved.pop()
+        cols = ["id", *row]
+        self._execute(f"INSERT INTO articles ({', '.join(cols)}) VALUES "
+                      f"({', '.join(['?'] * len(cols))})", [article_id, *row.values()])
+        return article_id
+
+    # -- templates ---------------------------------------------------------------------
+
+    def learn_template_page(self, outlet: str, url: str, blocks: dict[str, str],
+                            now: str) -> None:
+        """As the SQLite store's, in one statement (a page already counted inserts no
+        blocks), which inside a batch need not wait for its answer."""
+        self._execute(
+            "WITH page AS (INSERT INTO template_pages (outlet, url) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING outlet) "
+            "INSERT INTO template_blocks (outlet, fingerprint, pages, last_seen, sample) "
+            "SELECT page.outlet, b.fp, 1, ?, b.sample FROM page, "
+            "unnest(?::text[], ?::text[]) AS b(fp, sample) "
+            "ON CONFLICT (outlet, fingerprint) DO UPDATE SET "
+            "pages = template_blocks.pages + 1, last_seen = excluded.last_seen",
+            [outlet, url, now, list(blocks), list(blocks.values())])
+
     # -- bands -------------------------------------------------------------------------
 
     def band_candidates(self, buckets: Sequence[bytes], since_day: str) -> set[int]:
@@ -34,6 +63,25 @@ class PgOverrides:
             "WHERE l.added >= %s",
             [list(range(len(buckets))), [bytes(b) for b in buckets], since_day]).fetchall()
         return {r[0] for r in rows}
+
+    def identity_probe(self, url: str, digest: str | None, since: str,
+                       buckets: Sequence[bytes] | None, since_day: str,
+                       ) -> tuple[dict | None, int | None, set[int]]:
+        """The three reads of the SQLite store's in one statement: a new page's identity
+        costs one round trip, not three."""
+        rows = self.conn.execute(
+            "SELECT 0, id, content_hash FROM articles WHERE url = %s "
+            "UNION ALL (SELECT 1, id, NULL FROM articles WHERE content_hash = %s "
+            "AND first_seen >= %s ORDER BY id LIMIT 1) "
+            "UNION ALL SELECT 2, l.article_id, NULL "
+            "FROM unnest(%s::integer[], %s::bytea[]) AS q(band, bucket) "
+            "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
+            "WHERE band = q.band AND bucket = q.bucket OFFSET 0) AS l WHERE l.added >= %s",
+            [url, digest, since, list(range(len(buckets or ()))),
+             [bytes(b) for b in buckets or ()], since_day]).fetchall()
+        known = next(({"id": r[1], "content_hash": r[2]} for r in rows if r[0] == 0), None)
+        found = next((r[1] for r in rows if r[0] == 1), None)
+        return known, found, {r[1] for r in rows if r[0] == 2}
 
     def add_bands(self, article_id: int, buckets: Sequence[bytes], day: str) -> None:
         # One statement, not one row per band: every round trip to the server counts.
