@@ -348,7 +348,8 @@ def test_feed_of_a_watch_parses_with_stable_ids_dates_and_escaped_titles(tmp_pat
     crawl(config)
     db = sqlite_utils.Database(config.parent / "newswatch.db")
     alerted = list(db.query(
-        "SELECT a.id, a.url, a.first_seen, a.published FROM alerts l JOIN articles a ON a.id = "
+        "SELECT a.id, a.url, a.first_seen, a.published, a.thread_id FROM alerts l "
+        "JOIN articles a ON a.id = "
         "l.article_id WHERE l.watch = ? AND l.state <> 'skipped'", [WATCH]))
     assert alerted
     db.execute("UPDATE articles SET title = ? WHERE id = ?",
@@ -371,9 +372,14 @@ def test_feed_of_a_watch_parses_with_stable_ids_dates_and_escaped_titles(tmp_pat
             published = clock.parse_iso(row["published"])  # RSS has pubDate only
             assert e.published_parsed[:6] == published.utctimetuple()[:6]
             assert e.get("author") or e.get("dc_creator")
+            # its thread as a category: a reader filtering by it shows the thread together
+            assert [t.term for t in e.get("tags", [])] == [f"thread:{row['thread_id']}"]
+            if fmt == "atom":
+                assert e.tags[0].label  # the thread's first report's title
     result = run(config, "feed", WATCH, "--format", "json", "--limit", "1")
     items = json.loads(result.stdout)["items"]
     assert len(items) == 1 and items[0]["id"] in {r["url"] for r in alerted}
+    assert items[0]["tags"][0].startswith("thread:")
     unknown = run(config, "feed", "Nobody")
     assert unknown.returncode == 2 and "no watch named 'Nobody'" in unknown.stderr
 
