@@ -41,6 +41,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from newswatch import clock
 from newswatch.errors import LockedError
 from newswatch.store import status as store
+from newswatch.store.fold import refold_warning
 from newswatch.triggers import (  # noqa: F401 - tests reach the triggers through here
     SECONDS_ENV, GuardedTrigger, is_overdue, schedule_trigger)
 
@@ -316,6 +317,9 @@ class Daemon:
         self.scheduler.start()
         log.info("newswatch daemon: %d outlets scheduled (pid %d)", len(self.config.outlets),
                  os.getpid())
+        stale = refold_warning(self.db)  # an archive folded by older rules: say how to fix
+        if stale:
+            log.warning("%s", stale)
         self.write_state()
         try:
             while not self.stopping:

@@ -36,8 +36,14 @@ import Stemmer
 from anyascii import anyascii
 from metaphone import doublemetaphone
 
-__all__ = ["fold", "fold_word", "transliterate", "is_latin", "variant_key", "same_name", "variants",
+__all__ = ["FOLD_VERSION", "fold", "fold_word", "transliterate", "is_latin", "variant_key", "same_name", "variants",
            "alias_table", "AliasError", "at_sentence_start", "key_token", "CYRILLIC"]
+
+# The folding rules' version, recorded with each article's folded index entry: bump it with
+# any change to what `fold_word`, `fold`, `variant_key` or `key_token` (or the archive
+# columns built from them, `newswatch.query.archive`) return, so `newswatch status` tells an
+# archive folded by older rules to run `newswatch store refold`. 0: folded before versions.
+FOLD_VERSION = 1
 
 _RU = Stemmer.Stemmer("russian")
 CYRILLIC = re.compile(r"[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")

@@ -304,3 +304,69 @@ def test_feeds_parse_without_bozo_with_stable_ids_and_escaped_titles(fmt):
     assert "<script>" not in text  # escaped in the document
     assert first.published_parsed[:5] == (2026, 11, 30, 5, 23)
     assert (first.get("author") or first.get("author_detail", {}).get("name")) == "Example Times"
+
+
+def _report(title: str, outlet: str, published: str, tid: int | None, reports: int = 1,
+            coverage: bool = False, n: int = 0) -> dict:
+    thread = None if tid is None else {
+        "id": tid, "title": "Lavrov arrives in North Korea", "reports": reports,
+        "outlets": ["The Moscow Times", "AP", "Reuters", "Yonhap", "NK News"],
+        "coverage": coverage}
+    return {"title": title, "url": f"https://news.example/{n}", "outlet": outlet,
+            "published": published, "first_seen": published, "when": published[:10],
+            "snippet": f"{title}, the report.", "also_in": [], "thread": thread}
+
+
+# One thread of 5 reports: three new in this message (newest first, as the queue orders
+# them), one more coverage of it; another story of its own.
+THREAD = [
+    _report("Lavrov meets Kim", "Reuters", "2026-11-30T09:00:00+00:00", 7, 5, n=3),
+    _report("Ferry strike ends", "Example Times", "2026-11-30T08:00:00+00:00", None, n=9),
+    _report("Lavrov lands in Pyongyang", "AP", "2026-11-30T06:00:00+00:00", 7, 5, n=2),
+    _report("Lavrov arrives in North Korea", "The Moscow Times", "2026-11-30T05:00:00+00:00",
+            7, 5, n=1),
+    _report("Lavrov visit, day two", "Yonhap", "2026-11-30T10:00:00+00:00", 7, 5,
+            coverage=True, n=4),
+]
+
+
+def test_a_chat_message_groups_a_thread_under_its_first_report(receiver):
+    """What a json:// receiver gets: one block for the thread, led by its first report,
+    with its report count and outlets, the later reports under it and the more coverage
+    marked as such (not new: the title counts 4 new stories)."""
+    title, body = render_markdown("lavrov", THREAD)
+    result = send_apprise(parse_target(f"json://127.0.0.1:{receiver.port}/notify"), title, body)
+    assert result.ok, result.error
+    note = json.loads(receiver.requests[0]["body"])
+    assert note["title"] == "newswatch: lavrov: 4 new stories"
+    message = note["message"].replace("\\", "")
+    blocks = message.split("\n\n")
+    assert len(blocks) == 2, message  # the thread, then the ferry strike
+    thread = blocks[0].splitlines()
+    assert thread[0].startswith("- **[Lavrov arrives in North Korea](https://news.example/1)")
+    assert "  5 reports: The Moscow Times, AP, Reuters, Yonhap, …" in thread
+    assert [line.split("](")[0] for line in thread if line.startswith("  later report:")] == [
+        "  later report: [Lavrov lands in Pyongyang", "  later report: [Lavrov meets Kim"]
+    assert any(line.startswith("  more coverage: [Lavrov visit, day two]") for line in thread)
+    assert blocks[1].startswith("- **[Ferry strike ends]") and "reports" not in blocks[1]
+
+
+def test_a_chat_message_of_coverage_only_and_the_limits_count_every_report():
+    [block] = render_markdown("lavrov", THREAD[4:])[1].split("\n\n")
+    assert block.startswith("- **More coverage: Lavrov arrives in North Korea** — 5 reports")
+    # cut short: the thread's lead and its line stay; its later reports and coverage are
+    # counted in the last line with the stories that did not fit
+    many = THREAD + [_report(f"Story {i} " + "x" * 80, "Example Times",
+                             f"2026-11-29T{i % 24:02d}:00:00+00:00", 100 + i, n=100 + i)
+                     for i in range(30)]
+    for limit in (300, 700, 1500, 4000):
+        title, body = render_markdown("lavrov", many, body_maxlen=limit,
+                                      search_hint="newswatch search Lavrov")
+        assert len(body) <= limit and title == "newswatch: lavrov: 34 new stories"
+        plain_body = body.replace("\\", "")
+        shown = sum(plain_body.count(f"news.example/{i})") for i in (1, 2, 3, 9)) + sum(
+            plain_body.count(f"news.example/{100 + i})") for i in range(30))
+        cover = plain_body.count("news.example/4)")
+        rest = [f"{34 - shown} more"] * (shown < 34) + ["1 more coverage"] * (1 - cover)
+        assert plain_body.endswith(f"…and {', '.join(rest)} — newswatch search Lavrov"), body
+        assert "Lavrov arrives in North Korea](https://news.example/1)" in plain_body

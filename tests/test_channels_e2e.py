@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -347,7 +348,8 @@ def test_feed_of_a_watch_parses_with_stable_ids_dates_and_escaped_titles(tmp_pat
     crawl(config)
     db = sqlite_utils.Database(config.parent / "newswatch.db")
     alerted = list(db.query(
-        "SELECT a.id, a.url, a.first_seen, a.published FROM alerts l JOIN articles a ON a.id = "
+        "SELECT a.id, a.url, a.first_seen, a.published, a.thread_id FROM alerts l "
+        "JOIN articles a ON a.id = "
         "l.article_id WHERE l.watch = ? AND l.state <> 'skipped'", [WATCH]))
     assert alerted
     db.execute("UPDATE articles SET title = ? WHERE id = ?",
@@ -370,9 +372,14 @@ def test_feed_of_a_watch_parses_with_stable_ids_dates_and_escaped_titles(tmp_pat
             published = clock.parse_iso(row["published"])  # RSS has pubDate only
             assert e.published_parsed[:6] == published.utctimetuple()[:6]
             assert e.get("author") or e.get("dc_creator")
+            # its thread as a category: a reader filtering by it shows the thread together
+            assert [t.term for t in e.get("tags", [])] == [f"thread:{row['thread_id']}"]
+            if fmt == "atom":
+                assert e.tags[0].label  # the thread's first report's title
     result = run(config, "feed", WATCH, "--format", "json", "--limit", "1")
     items = json.loads(result.stdout)["items"]
     assert len(items) == 1 and items[0]["id"] in {r["url"] for r in alerted}
+    assert items[0]["tags"][0].startswith("thread:")
     unknown = run(config, "feed", "Nobody")
     assert unknown.returncode == 2 and "no watch named 'Nobody'" in unknown.stderr
 
@@ -424,3 +431,35 @@ webhooks = [{{url = "http://127.0.0.1:{hook.port}/hook/${{HOOK_PATH}}", secret =
                and t["coverage"] is False for t in visit), visit
     other = by_title["North Korean foreign minister Ri heads to Velmar"]
     assert other["id"] != visit[0]["id"] and other["reports"] == 1
+
+
+def test_the_chat_message_shows_one_block_per_thread_with_its_report_count(tmp_path, site,
+                                                                           apprise_rx):
+    """A crawl of one visit told by two outlets (three reports) and another story (the first visit, a year earlier, is too old to alert): the
+    json:// receiver's Markdown message has one block for the visit, led by its first report,
+    "3 reports: ..." naming both outlets, the other two as later reports; the other story
+    is a block of its own."""
+    from test_threads_e2e import STORIES, add_stories
+
+    apprise_rx.start()
+    add_stories(site, STORIES)
+    config = write_config(tmp_path, site, watches=f"""
+[[watches]]
+name = "Kellberg"
+query = 'Kellberg'
+notify = ["json://127.0.0.1:{apprise_rx.port}/notify/${{NOTIFY_TOKEN}}"]
+""")
+    crawl(config)
+    [note] = [json.loads(r["body"]) for r in apprise_rx.requests]
+    assert note["title"] == "newswatch: Kellberg: 4 new stories"
+    blocks = note["message"].replace("\\", "").split("\n\n")
+    visit = next(b for b in blocks if "3 reports" in b)
+    lines = visit.splitlines()
+    # the announcement, published first, leads; the two arrival reports follow it
+    assert lines[0].startswith("- **[Kellberg to fly to Pyongyang this week](http"), visit
+    assert re.search(r"^  3 reports: (Ledger, Meridian|Meridian, Ledger)$", visit, re.M), visit
+    later = [line for line in lines if line.startswith("  later report: ")]
+    assert len(later) == 2 and "lands in Pyongyang" in later[0] and "arrives in North" in later[1]
+    assert len(blocks) == 2, note["message"]  # the visit, and the trip the other way
+    other = next(b for b in blocks if b is not visit)
+    assert "Ri heads to Velmar" in other and "reports" not in other

@@ -240,7 +240,8 @@ def test_status_json_and_text_show_each_outlets_passes_and_streak(config):
     result = invoke("status", "--json", config=config)
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"outlets", "alerts", "mail_problems", "health"}
+    assert set(data) == {"outlets", "alerts", "mail_problems", "health", "refold"}
+    assert data["refold"] is None  # every article folded by the current rules
     ledger, meridian = data["outlets"]
     assert ledger["id"] == "ledger" and ledger["name"] == "The Ledger"
     assert ledger["last_pass"] == "2026-03-01T10:03:00+00:00"

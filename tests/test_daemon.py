@@ -227,3 +227,32 @@ def test_status_shows_a_failing_outlets_error_streak(tmp_path, farm):
     text = run_newswatch("status", config=config).stdout
     line = next(line for line in text.splitlines() if line.startswith("gen1"))
     assert line.split()[-1] == "2" and "error" in line
+
+
+def test_the_daemon_warns_at_start_of_an_archive_folded_by_older_rules(tmp_path, farm):
+    """A folded entry an older newswatch wrote (fold version 0): the daemon's log says so
+    at start, naming `newswatch store refold`."""
+    from newswatch.store import open_db
+
+    config = config_for(tmp_path, farm)
+    db = open_db(tmp_path / "newswatch.db")
+    db.insert_article({"url": "https://alpha.example/1", "outlet": "gen0", "title": "Визит",
+                       "text": "Сергей Лавров прибыл.", "first_seen": "2026-03-02T06:00:00Z",
+                       "last_seen": "2026-03-02T06:00:00Z", "matched": 1, "changes": 0})
+    with db.write_transaction():
+        db.fold_pending()
+    db.close()
+    with sqlite3.connect(tmp_path / "newswatch.db") as conn:
+        conn.execute("UPDATE articles_fts_fold_src SET version = 0")
+    log = tmp_path / "run.stderr"
+    with open(log, "w") as err:
+        daemon = subprocess.Popen([sys.executable, "-m", "newswatch", "--config", str(config),
+                                   "run"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        assert wait_for(lambda: "store refold" in log.read_text(errors="replace"), 60), tail(log)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+    [line] = [ln for ln in log.read_text(errors="replace").splitlines() if "refold" in ln]
+    assert "1 article is indexed by older folding rules" in line
+    assert "run `newswatch store refold`" in line

@@ -181,3 +181,84 @@ def test_processes_starting_together_migrate_a_new_database_once(backend, tmp_pa
     finally:
         s.close()
     assert len(names) == len(set(names)) and names[0] == "m001_core"
+
+
+# -- re-folding (newswatch store refold) ------------------------------------------------
+
+def _fold_as_older_rules_did(target: str, article_id: int) -> None:
+    """Write an article's folded entry as an older newswatch would have: rules that folded
+    nothing (so "Лаврова" was never `lavrov`), recorded as fold version 0."""
+    if target.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute("UPDATE articles_fts_fold SET fold = ''::tsvector, version = 0 "
+                         "WHERE id = %s", [article_id])
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(target)
+    with conn:
+        conn.execute("DELETE FROM articles_fts_fold_src WHERE id = ?", [article_id])
+        conn.execute("INSERT INTO articles_fts_fold_src (id, title_f, text_f, title_k, text_k, "
+                     "version) VALUES (?, '', '', '', '', 0)", [article_id])
+    conn.close()
+
+
+def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp_path,
+                                                                           store_url):
+    """An article folded by older rules is missed by `Lavrov` (its Cyrillic forms were never
+    folded); `status` names `newswatch store refold`, which folds it again: then `Lavrov`
+    finds it and `status` no longer warns. The article folded by the current rules is left
+    alone."""
+    from click.testing import CliRunner
+    from smtp import write_config
+
+    from newswatch.cli.main import cli
+
+    config = write_config(tmp_path)
+    config.path.write_text(config.path.read_text().replace(
+        'database = "newswatch.db"', f'database = "{store_url}"'))
+    db = open_db(store_url)
+    old = article(db, "https://alpha.example/1", title="Визит в Пхеньян",
+                  text="Переговоры Сергея Лаврова в Пхеньяне.")
+    article(db, "https://alpha.example/2", title="Lavrov in Pyongyang",
+            text="Sergei Lavrov met officials.", content_hash="h2")
+    with db.write_transaction():
+        db.fold_pending()
+    db.close()
+
+    def invoke(*args):
+        result = CliRunner().invoke(cli, ["--config", str(config.path), *args],
+                                    prog_name="newswatch", catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def found() -> set[str]:
+        import json
+
+        return {r["title"] for r in json.loads(invoke("search", "Lavrov", "--json").stdout)}
+
+    assert found() == {"Lavrov in Pyongyang", "Визит в Пхеньян"}  # folded by these rules
+    assert "refold" not in invoke("status").stdout
+    _fold_as_older_rules_did(store_url, old)
+    status = invoke("status").stdout
+    assert "warning: 1 article is indexed by older folding rules" in status
+    assert "run `newswatch store refold`" in status
+    assert found() == {"Lavrov in Pyongyang"}
+
+    result = invoke("store", "refold", "--batch", "1")
+    assert result.stdout.strip() == "refolded 1 article with fold version 1"
+    assert "refolded 1/1 articles" in result.stderr
+    assert found() == {"Lavrov in Pyongyang", "Визит в Пхеньян"}
+    assert "refold" not in invoke("status").stdout
+    # nothing left: a second run has nothing to do
+    assert invoke("store", "refold").stdout.strip() == "refolded 0 articles with fold version 1"
+
+
+def test_new_articles_are_folded_by_the_current_rules(store):
+    article(store, "https://alpha.example/1", text="Сергей Лавров прибыл.")
+    with store.write_transaction():
+        store.fold_pending()
+    assert store.fold_stale() == 0
+    assert store.refold_batch(10) == 0

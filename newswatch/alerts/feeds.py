@@ -10,11 +10,16 @@ from .queue import outlet_name
 
 
 def feed_stories(store, config, watch, limit: int = 50) -> list[dict]:
-    """Newest first: {url, title, outlet, published, first_seen, snippet}."""
+    """Newest first: {url, title, outlet, published, first_seen, snippet, thread: {id,
+    title} or None}."""
+    rows = store.watch_feed_stories(watch.name, limit)
+    titles = store.thread_counts(r["thread_id"] for r in rows)
     return [{"url": r["url"], "title": r["title"], "outlet": outlet_name(config, r["outlet"]),
              "published": r["published"], "first_seen": r["first_seen"],
-             "snippet": snippet(r["text"], watch.compiled)}
-            for r in store.watch_feed_stories(watch.name, limit)]
+             "snippet": snippet(r["text"], watch.compiled),
+             "thread": ({"id": r["thread_id"], "title": titles[r["thread_id"]].get("title")}
+                        if r["thread_id"] in titles else None)}
+            for r in rows]
 
 
 def watch_feed(store, config, name: str, *, fmt: str = "atom", limit: int = 50,

@@ -1,6 +1,11 @@
 """A watch's latest matching stories as a feed: Atom 1.0 and RSS 2.0 through feedgen,
 JSON Feed 1.1 as plain JSON. Entry ids are the canonical URLs, so a reader never shows a
-story twice; every text is article-derived and so escaped by the XML writer."""
+story twice; every text is article-derived and so escaped by the XML writer.
+
+A feed cannot group entries, so each story's thread is a category (`thread:<id>`, labelled
+with the thread's first report's title; a JSON Feed tag): a reader that filters by category
+shows one thread's reports together. Only what never changes goes in (not the report count,
+which grows: an entry would change with every fetch)."""
 
 from __future__ import annotations
 
@@ -30,6 +35,13 @@ def _when(iso: str | None) -> datetime:
         except ValueError:
             pass
     return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _thread_term(s: Mapping[str, Any]) -> tuple[str, str] | None:
+    t = s.get("thread") or {}
+    if t.get("id") is None:
+        return None
+    return f"thread:{int(t['id'])}", _text(t.get("title")) or f"thread {int(t['id'])}"
 
 
 def _http(url: Any) -> str | None:
@@ -80,6 +92,13 @@ def render_feed(watch: str, query: str, stories: Sequence[Mapping[str, Any]], *,
         summary = _text(s.get("snippet"))
         if summary:
             fe.summary(summary) if fmt == "atom" else fe.description(summary)
+        thread = _thread_term(s)
+        if thread:
+            # RSS keeps only a category's text (its domain is a URL): the term, not the label
+            if fmt == "atom":
+                fe.category(term=thread[0], label=thread[1])
+            else:
+                fe.category(term=thread[0])
         outlet = _text(s.get("outlet"))
         if outlet:
             if fmt == "atom":
@@ -103,6 +122,9 @@ def _json_feed(title, subtitle, stories, self_url, home_url) -> str:
             item["date_published"] = clock.to_iso(_when(s.get("published")))
         if s.get("outlet"):
             item["authors"] = [{"name": _text(s.get("outlet"))}]
+        thread = _thread_term(s)
+        if thread:
+            item["tags"] = [thread[0]]
         items.append(item)
     doc = {"version": "https://jsonfeed.org/version/1.1", "title": title,
            "description": subtitle, "items": items}

@@ -18,6 +18,7 @@ def status_data(db, config) -> dict:
     from ..alerts import status_counts, status_problems
     from ..config import cron_trigger
     from ..store import status as store
+    from ..store.fold import refold_warning
 
     now = clock.now()
     daemon = (scheduler.read_state(config) or {}).get("outlets", {})
@@ -45,7 +46,9 @@ def status_data(db, config) -> dict:
             "backed_off": backed_off.get(outlet.id, 0),
         })
     return {"outlets": outlets, "alerts": status_counts(db),
-            "mail_problems": status_problems(db)}
+            "mail_problems": status_problems(db),
+            # the archive index holds entries older folding rules built (store refold)
+            "refold": refold_warning(db)}
 
 
 @click.command(short_help="Outlets, last passes, counts, pending alerts.")
@@ -79,6 +82,8 @@ def status(state: State, as_json: bool) -> int:
                        "next try (`newswatch explain URL` says why and until when)")
     for warning in data["health"]:
         click.echo(f"warning: {warning['outlet']}: {warning['message']}")
+    if data["refold"]:
+        click.echo(f"warning: {data['refold']}")
     counts = data["alerts"]
     click.echo("alerts: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     for line in data["mail_problems"]:

@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import clock
+from ..channels.groups import outlets_shown, thread_groups
 from .clean import MAX_LINE, WORD_BREAK, chunks, clean_text, header_safe, safe_link, shorten
 
 _TITLE_MAX = 300
@@ -179,24 +180,21 @@ def _groups(stories: Sequence[Story], parts: Sequence[dict]) -> list[dict]:
     the first report leads, later ones and more coverage (already alerted) follow. A
     group has a header ("<thread title>: 4 reports, outlets") when its thread has more
     than one report."""
-    groups: dict = {}
-    for story, part in zip(stories, parts):
-        key = story.thread_id if story.thread_id is not None else ("story", id(story))
-        g = groups.setdefault(key, {"stories": [], "coverage": [], "thread": story})
-        g["coverage" if story.coverage else "stories"].append((story, part))
+    def thread_of(sp: tuple) -> tuple:
+        story = sp[0]
+        return story.thread_id, story.coverage, (story.when, story.id or 0)
+
     out = []
-    for g in groups.values():
-        reports = sorted(g["stories"], key=lambda sp: (sp[0].when, sp[0].id or 0))
-        cover = sorted(g["coverage"], key=lambda sp: (sp[0].when, sp[0].id or 0))
-        t = g["thread"]
+    for g in thread_groups(list(zip(stories, parts)), thread_of):
+        t = g["thread"][0]
         header = None
         if t.thread_id is not None and t.thread_reports > 1:
-            outlets = [clean_text(o) for o in t.thread_outlets]
-            shown = ", ".join(outlets[:4]) + (", ..." if len(outlets) > 4 else "")
+            shown = outlets_shown([clean_text(o) for o in t.thread_outlets])
             title = shorten(clean_text(t.thread_title) or "(untitled)", _TITLE_MAX)
             header = f"{title}: {t.thread_reports} reports" + (f", {shown}" if shown else "")
-        out.append({"header": header, "lead": reports[0][1] if reports else None,
-                    "later": [p for _, p in reports[1:]], "coverage": [p for _, p in cover]})
+        reports = [p for _, p in g["reports"]]
+        out.append({"header": header, "lead": reports[0] if reports else None,
+                    "later": reports[1:], "coverage": [p for _, p in g["coverage"]]})
     return out
 
 

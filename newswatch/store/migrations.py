@@ -305,4 +305,16 @@ def m009_folded_search(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO articles_fts_fold_pending (id) SELECT id FROM articles")
     from .fold import fold_pending_sqlite
 
-    fold_pending_sqlite(db.conn)
+    fold_pending_sqlite(db.conn, version=None)  # m013 adds the version column
+
+
+@migrations()
+def m013_fold_version(db: sqlite_utils.Database) -> None:
+    # The folding rules' version each folded entry was built with (newswatch.names.
+    # FOLD_VERSION), so `newswatch store refold` finds the entries older rules built and
+    # `status` warns while there are any. Entries folded before versions were recorded are 0:
+    # their rules are unknown (folding changed after m009 shipped), so they count as old.
+    db.execute("ALTER TABLE articles_fts_fold_src ADD COLUMN version INTEGER NOT NULL "
+               "DEFAULT 0")
+    db.execute("CREATE INDEX idx_articles_fts_fold_src_version ON "
+               "articles_fts_fold_src(version)")

@@ -143,11 +143,11 @@ class OutboxMixin:
 
     def watch_feed_stories(self, watch: str, limit: int = 50) -> list[dict]:
         """The watch's latest alerted stories, newest first: {alert_id, created, id, url,
-        title, outlet, published, date_source, first_seen, text}. Skipped alerts (too old,
-        duplicates, stored before the watch) are not part of a feed."""
+        title, outlet, published, date_source, first_seen, text, thread_id}. Skipped alerts
+        (too old, duplicates, stored before the watch) are not part of a feed."""
         return self._all(
             "SELECT l.id AS alert_id, l.created, a.id, a.url, a.title, a.outlet, a.published, "
-            "a.date_source, a.first_seen, a.text FROM alerts l "
+            "a.date_source, a.first_seen, a.text, a.thread_id FROM alerts l "
             "JOIN articles a ON a.id = l.article_id "
             "WHERE l.watch = ? AND l.state <> 'skipped' "
             "ORDER BY l.created DESC, l.id DESC LIMIT ?", [watch, int(limit)])

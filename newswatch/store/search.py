@@ -10,7 +10,8 @@ from typing import Sequence
 from ..errors import DatabaseError, QueryError
 from ..query.archive import folded_for_archive
 from .base import marks
-from .fold import fold_pending_sqlite
+from ..names import FOLD_VERSION
+from .fold import fold_pending_sqlite, refold_sqlite
 
 log = logging.getLogger("newswatch.store")
 
@@ -26,6 +27,16 @@ class SearchMixin:
         """Fold the articles queued since the last call (new or re-worded ones) into the
         folded index, inside the caller's transaction; returns how many."""
         return fold_pending_sqlite(self.conn)
+
+    def fold_stale(self) -> int:
+        """How many folded entries older folding rules built (`newswatch store refold`)."""
+        return int(self._value("SELECT count(*) FROM articles_fts_fold_src WHERE version < ?",
+                               [FOLD_VERSION]))
+
+    def refold_batch(self, limit: int) -> int:
+        """Fold again up to `limit` entries older rules built, in the caller's transaction;
+        returns how many (0: none left)."""
+        return refold_sqlite(self.conn, limit)
 
     def _fold_current(self) -> None:
         """Before a search: fold what another program stored (raw SQL, a copy) without the

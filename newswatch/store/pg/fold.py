@@ -11,6 +11,7 @@ reads it."""
 
 from __future__ import annotations
 
+from ...names import FOLD_VERSION
 from ...query.archive import archive_columns, archive_tokens
 from ..fold import CHUNK, drain
 
@@ -90,21 +91,44 @@ def _fold_tsvector_capped(spaces, start: int) -> str:
     return " ".join(f"{quote(lex)}:{','.join(pos)}" for lex, pos in where.items())
 
 
-def fold_pending_pg(conn) -> int:
+def _writer(conn, version: int | None):
+    """Index (id, title, text) rows; `version` None: no version column yet (m009 folds
+    before m013 adds it)."""
+    def write(rows) -> None:
+        with conn.cursor() as cur:
+            if version is None:
+                cur.executemany(
+                    "INSERT INTO articles_fts_fold (id, fold) VALUES (%s, %s::tsvector) "
+                    "ON CONFLICT (id) DO UPDATE SET fold = excluded.fold",
+                    [(i, fold_tsvector(title, text)) for i, title, text in rows])
+                return
+            cur.executemany(
+                "INSERT INTO articles_fts_fold (id, fold, version) "
+                "VALUES (%s, %s::tsvector, %s) "
+                "ON CONFLICT (id) DO UPDATE SET fold = excluded.fold, version = excluded.version",
+                [(i, fold_tsvector(title, text), version) for i, title, text in rows])
+    return write
+
+
+def fold_pending_pg(conn, version: int | None = FOLD_VERSION) -> int:
     """Fold every queued article (psycopg connection); returns how many."""
     def read() -> list:
         return conn.execute(
             "SELECT p.id, a.id, a.title, a.text FROM articles_fts_fold_pending p "
             "LEFT JOIN articles a ON a.id = p.id ORDER BY p.id LIMIT %s", [CHUNK]).fetchall()
 
-    def write(rows) -> None:
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO articles_fts_fold (id, fold) VALUES (%s, %s::tsvector) "
-                "ON CONFLICT (id) DO UPDATE SET fold = excluded.fold",
-                [(i, fold_tsvector(title, text)) for i, title, text in rows])
-
     def done(ids) -> None:
         conn.execute("DELETE FROM articles_fts_fold_pending WHERE id = ANY(%s)", [list(ids)])
 
-    return drain(read, write, done)
+    return drain(read, _writer(conn, version), done)
+
+
+def refold_pg(conn, limit: int = CHUNK) -> int:
+    """`newswatch.store.fold.refold_sqlite` on PostgreSQL: fold again up to `limit` entries
+    built by older rules, in the caller's transaction; returns how many."""
+    rows = [tuple(r) for r in conn.execute(
+        "SELECT f.id, a.title, a.text FROM articles_fts_fold f JOIN articles a ON a.id = f.id "
+        "WHERE f.version < %s ORDER BY f.id LIMIT %s", [FOLD_VERSION, int(limit)]).fetchall()]
+    if rows:
+        _writer(conn, FOLD_VERSION)(rows)
+    return len(rows)

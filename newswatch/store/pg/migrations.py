@@ -198,7 +198,7 @@ def m009_folded_search(conn: psycopg.Connection) -> None:
     tsvector per article built in Python; a trigger queues new and re-worded articles, the
     store folds the queue in the writing transaction and before a search."""
     conn.execute(_FOLDED)
-    fold_pending_pg(conn)
+    fold_pending_pg(conn, version=None)  # m013 adds the version column
 
 
 def m012_one_search_index(conn: psycopg.Connection) -> None:
@@ -210,6 +210,15 @@ def m012_one_search_index(conn: psycopg.Connection) -> None:
     conn.execute("DROP FUNCTION IF EXISTS articles_fts_update()")
     conn.execute("DROP INDEX IF EXISTS idx_articles_fts")
     conn.execute("ALTER TABLE articles DROP COLUMN IF EXISTS fts")
+
+
+def m013_fold_version(conn: psycopg.Connection) -> None:
+    """SQLite's m013 twin: the folding rules' version of each folded entry (0: folded
+    before versions were recorded), for `newswatch store refold`."""
+    conn.execute("""
+        ALTER TABLE articles_fts_fold ADD COLUMN version integer NOT NULL DEFAULT 0;
+        CREATE INDEX idx_articles_fts_fold_version ON articles_fts_fold(version);
+        """)
 
 
 def m014_thread_slots(conn: psycopg.Connection) -> None:
@@ -235,6 +244,7 @@ MIGRATIONS: list[tuple[str, Callable[[psycopg.Connection], None]]] = [
     ("m008_url_failures", m008_url_failures),
     ("m009_folded_search", m009_folded_search),
     ("m012_one_search_index", m012_one_search_index),
+    ("m013_fold_version", m013_fold_version),
     ("m014_thread_slots", m014_thread_slots),
 ]
 

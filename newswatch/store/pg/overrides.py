@@ -10,7 +10,8 @@ import psycopg
 
 from ...errors import DatabaseError, QueryError
 from ..outbox import _ROW
-from .fold import fold_pending_pg
+from ...names import FOLD_VERSION
+from .fold import fold_pending_pg, refold_pg
 from .tsquery import folded_tsquery
 
 # ts_rank's weights for D, C, B (the text), A (the title): the title counts double, as
@@ -105,6 +106,13 @@ class PgOverrides:
 
     def fold_pending(self) -> int:
         return fold_pending_pg(self.conn)
+
+    def fold_stale(self) -> int:
+        return int(self._value("SELECT count(*) FROM articles_fts_fold WHERE version < ?",
+                               [FOLD_VERSION]))
+
+    def refold_batch(self, limit: int) -> int:
+        return refold_pg(self.conn, limit)
 
     def _pg_source(self, fts: str, folded: str | None, source: str) -> tuple[str, list, str]:
         """(FROM clause with a tsquery `q.q`, its parameters, the vector) of a search: the
