@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import textwrap
 import time
-import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 

@@ -9,7 +9,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 ROOT = Path(__file__).resolve().parent.parent

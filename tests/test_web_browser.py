@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTENT, ROOT, run_newswatch, start_site, stop, write_config
-from test_web import HOSTILE_TITLE, add_article, foreign_loads, hostile_article
+from test_web import add_article, foreign_loads, hostile_article
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
