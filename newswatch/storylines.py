@@ -77,6 +77,8 @@ class Storylines:
         gone = [tid for tid in self._threads if tid not in index.threads]
         threads, terms, dropped = [], [], []
         slots: dict = {}
+        # A store that keeps each slot whole (PostgreSQL) needs only the fields that went.
+        whole = getattr(self.store, "saves_thread_slots_whole", False)
         for tid in touched:
             t = index.threads.get(tid)
             if t is None:
@@ -84,6 +86,9 @@ class Storylines:
             threads.append((tid, t.first, t.last, t.size))
             old, new = self._terms.get(tid, {}), _slots(t)
             slots[tid] = new
+            if whole:
+                dropped += [(tid, f, None) for f in old.keys() - new.keys()]
+                continue
             for f in old.keys() | new.keys():
                 before, after = old.get(f, {}), new.get(f, {})
                 terms += [(tid, f, term, w) for term, w in after.items()

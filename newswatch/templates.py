@@ -66,9 +66,9 @@ class TemplateModel:
     @classmethod
     def load(cls, store, outlet: str, *, min_pages: int = MIN_PAGES,
              min_share: float = MIN_SHARE) -> "TemplateModel":
-        total = store.template_page_count(outlet)
-        need = max(min_pages, int(min_share * total + 0.999999))
-        return cls(outlet, frozenset(store.template_fingerprints(outlet, need)), total)
+        # a block counts on at least min_pages pages and min_share of them (one read)
+        total, fingerprints = store.template_model(outlet, min_pages, min_share)
+        return cls(outlet, frozenset(fingerprints), total)
 
     def is_template(self, paragraph: str) -> bool:
         fp = fingerprint(paragraph)

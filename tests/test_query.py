@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from newswatch.store import FTS_TOKENIZE, open_db
 from newswatch.errors import QueryError
 from newswatch.query import Query, Term, compile_query, highlight, match_batch, search, tokenize
+from newswatch.query.tokens import words
 from newswatch.query import matched_forms
 
 DOCS = {
@@ -247,6 +248,10 @@ def test_tokenize_agrees_with_unicode61(text):
     conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
     sqlite_tokens = [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]
     assert [tok for _, _, tok in tokenize(text)] == sqlite_tokens
+    # the fast path the PostgreSQL archive index is built with says the same
+    assert words(text) == sqlite_tokens
+    ascii_text = text.encode("ascii", "ignore").decode("ascii")
+    assert words(ascii_text) == [tok for _, _, tok in tokenize(ascii_text)]
 
 
 def test_match_batch_pairs_and_identical_queries():

@@ -103,7 +103,10 @@ def test_template_pages_count_once(store):
     assert store.template_page_count("alpha") == 2
     assert store.template_block_pages("alpha", "fp1") == 2
     assert store.template_block_pages("alpha", "fp2") == 1
-    assert store.template_fingerprints("alpha", 2) == ["fp1"]
+    assert store.template_model("alpha", 2, 0.0) == (2, ["fp1"])
+    assert store.template_model("alpha", 1, 0.75) == (2, ["fp1"])  # on 1 of 2 pages: not fp2
+    assert sorted(store.template_model("alpha", 1, 0.5)[1]) == ["fp1", "fp2"]
+    assert store.template_model("nobody", 1, 0.5) == (0, [])
     assert store.prune_template_blocks(LATER) == 1  # fp2: one page, not seen since
     assert store.template_block_pages("alpha", "fp2") is None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from typing import Iterable
@@ -20,7 +19,9 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 # and the empty-term check agree with the index exactly, whatever SQLite version is linked.
 
 _fold: dict[str, str | None] = {}  # char -> folded text ("" if removed), None: separator
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# unicode61 on ASCII: letters lower-cased, digits kept, anything else a separator
+_ASCII_TABLE = bytes(c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122)
+                     else 32 for c in range(256))
 _table: dict[int, str] = {}  # the same for str.translate: a separator becomes a space
 _fold_lock = threading.Lock()
 _probe_conn: sqlite3.Connection | None = None
@@ -74,7 +75,7 @@ def words(text: str) -> list[str]:
     """The folded tokens of `tokenize(text)` alone, by one `str.translate` (a backend
     without FTS5 indexes every article's words this way)."""
     if text.isascii():  # letters and digits, lower-cased: the rest separates
-        return _ASCII_WORD.findall(text.lower())
+        return text.encode("ascii").translate(_ASCII_TABLE).decode("ascii").split()
     missing = set(text).difference(_fold)
     if missing:
         _learn(missing)

@@ -7,14 +7,20 @@ class TemplatesMixin:
     def template_page_count(self, outlet: str) -> int:
         return self._value("SELECT count(*) FROM template_pages WHERE outlet = ?", [outlet])
 
-    def template_fingerprints(self, outlet: str, min_pages: int) -> list[str]:
-        return [r["fingerprint"] for r in self._all(
-            "SELECT fingerprint FROM template_blocks WHERE outlet = ? AND pages >= ?",
-            [outlet, min_pages])]
-
     def template_block_pages(self, outlet: str, fingerprint: str) -> int | None:
         return self._value("SELECT pages FROM template_blocks WHERE outlet = ? AND "
                            "fingerprint = ?", [outlet, fingerprint])
+
+    def template_model(self, outlet: str, min_pages: int, min_share: float,
+                       ) -> tuple[int, list[str]]:
+        """(pages counted for `outlet`, fingerprints of the blocks on at least `min_pages`
+        of them and on at least `min_share` of all), in one statement."""
+        rows = self._execute(
+            "SELECT t.n, b.fingerprint FROM (SELECT count(*) AS n FROM template_pages "
+            "WHERE outlet = ?) AS t LEFT JOIN template_blocks b ON b.outlet = ? "
+            "AND b.pages >= ? AND b.pages >= ? * t.n",
+            [outlet, outlet, int(min_pages), float(min_share)]).fetchall()
+        return (int(rows[0][0]) if rows else 0), [r[1] for r in rows if r[1] is not None]
 
     def learn_template_page(self, outlet: str, url: str, blocks: dict[str, str],
                             now: str) -> None:

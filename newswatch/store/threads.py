@@ -41,8 +41,8 @@ class ThreadsMixin:
         term, weight), `dropped` (thread, field, term), and `df` (bucket, delta) added to
         the counts (deltas, so two processes' counts add up). `slots`: the touched
         threads' terms whole (thread -> field -> term -> weight), for a backend that
-        stores them so (PostgreSQL); here the changes are enough. Caller holds the
-        transaction."""
+        stores them so (PostgreSQL, `saves_thread_slots_whole`: its callers may leave
+        `terms` empty); here the changes are enough. Caller holds the transaction."""
         for key, value in meta.items():
             self._run("INSERT INTO thread_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                       "DO UPDATE SET value = excluded.value", [key, value])

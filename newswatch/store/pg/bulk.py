@@ -25,6 +25,8 @@ def _columns(rows: Sequence[tuple], *types) -> list[list]:
 
 
 class PgBulk:
+    saves_thread_slots_whole = True  # save_thread_state reads `slots`, not the term changes
+
     def set_article_threads(self, rows: Sequence[tuple[int, int, str | None]]) -> None:
         """As the SQLite store's, in one statement."""
         if rows:
@@ -57,7 +59,7 @@ class PgBulk:
                           slots: dict | None = None) -> None:
         """As the SQLite store's, in six statements at most; the touched threads' `slots`
         (thread -> field -> term -> weight, whole) replace their rows (m014), so `terms`
-        and `dropped` only tell which fields went."""
+        is not read and `dropped` only tells which fields went (its term may be None)."""
         if slots is None:
             raise TypeError("the PostgreSQL store saves a thread's slots whole: pass slots=")
         run = self.conn.execute

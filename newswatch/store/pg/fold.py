@@ -35,44 +35,13 @@ def fold_tsvector(title: str | None, text: str | None) -> str:
         (TAGS["k"], archive_tokens(title_k), archive_tokens(text_k)),
     )
     start = max(len(s[1]) for s in spaces) + 2
-    # The usual article is far from every limit: each space's lexemes and positions are then
-    # gathered and written by joins (a pass folds every new article; per token only an
-    # append). Bound: every token written in full with a tag, quotes, a position and a comma.
-    longest = max(len(s[2]) for s in spaces)
-    bound = sum(sum(map(len, toks)) + 12 * len(toks) for s in spaces for toks in s[1:])
-    if start + longest > MAX_POSITION or bound > MAX_SIZE:
-        return _fold_tsvector_capped(spaces, start)
-    out: list[str] = []
-    for tag, title_toks, text_toks in spaces:
-        where: dict[str, tuple[list[int], list[int]]] = {}
-        for weight, first, toks in ((0, 1, title_toks), (1, start, text_toks)):
-            for pos, tok in enumerate(toks, first):
-                seen = where.get(tok)
-                if seen is None:
-                    where[tok] = seen = ([], [])
-                seen[weight].append(pos)
-        for tok, (in_title, in_text) in where.items():
-            lexeme = tag + tok
-            if len(lexeme) * 4 > MAX_LEXEME and len(lexeme.encode("utf-8")) > MAX_LEXEME:
-                continue
-            in_text = in_text[:MAX_POSITIONS - len(in_title)] if in_text else in_text
-            in_title = in_title[:MAX_POSITIONS]
-            pos = "A,".join(map(str, in_title)) + "A" if in_title else ""
-            if in_text:
-                pos += ("," if pos else "") + "B,".join(map(str, in_text)) + "B"
-            out.append(f"{quote(lexeme)}:{pos}")
-    return " ".join(out)
-
-
-def _fold_tsvector_capped(spaces, start: int) -> str:
-    """`fold_tsvector` for a text at the limits of a tsvector: positions past MAX_POSITION
-    and lexemes past MAX_SIZE bytes of literal are left out, one token at a time."""
     where: dict[str, list[str]] = {}
     size = 0
     for tag, title_toks, text_toks in spaces:
         for first, weight, toks in ((1, "A", title_toks), (start, "B", text_toks)):
             if first > MAX_POSITION or size > MAX_SIZE:
                 break
+            # Per token only a dict lookup and an append: a pass folds every new article.
             for pos, tok in enumerate(toks[:MAX_POSITION - first + 1], first):
                 lexeme = tag + tok
                 seen = where.get(lexeme)
