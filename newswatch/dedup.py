@@ -156,6 +156,18 @@ def _day(when) -> str:
     return str(when)[:10]
 
 
+class _Batch:
+    """A batch's identity read (url -> what `identity_probe` answered at its start) and
+    what the batch stored since: urls, content hashes (first id each), originals' bands."""
+
+    def __init__(self, probes: dict, sketches: dict):
+        self.probes = probes
+        self.sketches = sketches  # url -> Sketch, computed once
+        self.urls: dict[str, dict] = {}
+        self.hashes: dict[str, int] = {}
+        self.bands: dict[tuple[int, bytes], list[int]] = {}
+
+
 class DuplicateFinder:
     """Near-duplicate index over the `articles` of the last `window_days` days.
 
@@ -167,6 +179,7 @@ class DuplicateFinder:
         self.store = store
         self.window_days = window_days
         self._last: tuple[str, Sketch] | None = None
+        self._batch: _Batch | None = None
 
     def _sketch(self, text: str, given: Sketch | None) -> Sketch:
         if given is not None:
@@ -206,15 +219,58 @@ class DuplicateFinder:
             return None
         return self._confirm(sh, self.store.band_candidates(bks, self._cutoff()))
 
+    def begin_batch(self, pages: list[tuple[str, str, Sketch | None]]) -> None:
+        """Read what the identity of a batch's new pages (url, text, sketch) depends on, for
+        all of them at once (`store.identity_probes`: one round trip on a server). Until
+        `end_batch`, `probe` answers from that read plus what the batch stored since
+        (`stored`, `add`), exactly as the store would: the batch's own rows are written
+        without waiting for them. Caller holds the batch's transaction and identity lock,
+        so no other writer's rows can appear in between."""
+        asks, sketches = [], {}
+        for url, text, given in pages:
+            sketches[url] = sk = given if given is not None else sketch(text)
+            empty = sk.content_hash == _EMPTY_HASH
+            asks.append((url, None if empty else sk.content_hash, None if empty else sk.buckets))
+        answers = self.store.identity_probes(asks, self._cutoff_iso(), self._cutoff())
+        self._batch = _Batch({a[0]: r for a, r in zip(asks, answers)}, sketches)
+
+    def end_batch(self) -> None:
+        self._batch = None
+
+    def stored(self, url: str, article_id: int, text: str, given: Sketch | None = None) -> None:
+        """A page of the batch was stored as a new article."""
+        if self._batch is not None:
+            digest = self._sketch(text, given)[0]
+            self._batch.urls.setdefault(url, {"id": article_id, "content_hash": digest})
+            self._batch.hashes.setdefault(digest, article_id)
+
+    def corrected(self) -> None:
+        """A page of the batch corrected a stored article: its new text may be what a
+        later page copies, and the batch's read does not know it. The rest of the batch
+        asks the store page by page."""
+        if self._batch is not None:
+            self._batch.probes.clear()
+
     def probe(self, url: str, text: str, given: Sketch | None = None,
               ) -> tuple[dict | None, int | None]:
         """(the article stored under `url`, or None; else the original `text` duplicates,
         or None): `find` with the URL's lookup, read in one go (`store.identity_probe`)."""
+        batch = self._batch
+        if given is None and batch is not None:
+            given = batch.sketches.get(url)
         digest, sh, bks = self._sketch(text, given)
         empty = digest == _EMPTY_HASH  # no words, no identity
-        known, found, ids = self.store.identity_probe(
-            url, None if empty else digest, self._cutoff_iso(), None if empty else bks,
-            self._cutoff())
+        if batch is not None and url in batch.probes:
+            known, found, ids = batch.probes[url]
+            known = known or batch.urls.get(url)
+            if not empty:
+                found = found if found is not None else batch.hashes.get(digest)
+                if bks is not None:  # the batch's own originals sharing a band
+                    ids = set(ids).union(*(batch.bands.get(b, ()) for b in enumerate(bks)))
+        else:
+            known, found, ids = self.store.identity_probe(
+                url, None if empty else digest, self._cutoff_iso(), None if empty else bks,
+                self._cutoff())
         if known is not None or empty:
             return known, None
         if found is not None:
@@ -244,6 +300,9 @@ class DuplicateFinder:
         if bks is None:
             return
         self.store.add_bands(article_id, bks, _day(clock.now()))
+        if self._batch is not None:
+            for key in enumerate(bks):
+                self._batch.bands.setdefault(key, []).append(article_id)
 
     def prune(self, older_than=None) -> int:
         return prune(self.store, older_than if older_than is not None else

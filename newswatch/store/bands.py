@@ -21,6 +21,13 @@ class BandsMixin:
                 self.first_with_hash(digest, since) if digest else None,
                 self.band_candidates(buckets, since_day) if buckets else set())
 
+    def identity_probes(self, asks: Sequence[tuple[str, str | None, Sequence[bytes] | None]],
+                        since: str, since_day: str,
+                        ) -> list[tuple[dict | None, int | None, set[int]]]:
+        """`identity_probe` for each (url, digest, buckets) of a batch, in order."""
+        return [self.identity_probe(url, digest, since, buckets, since_day)
+                for url, digest, buckets in asks]
+
     def duplicate_of(self, article_id: int) -> int | None:
         return self._value("SELECT duplicate_of FROM articles WHERE id = ?", [article_id])
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from .. import clock, templates
 from ..storylines import Storylines
-from ..dedup import DuplicateFinder, content_hash
+from ..dedup import DuplicateFinder, content_hash, sketch
 
 log = logging.getLogger("newswatch.crawl")
 
@@ -138,6 +138,13 @@ class ArticleStore:
             with self.store.batch_transaction(len(batch)):
                 # Another worker may be storing a copy of one of these stories right now.
                 self.store.lock_identity()
+                # every new page's identity read at once: one round trip, not one a page
+                pages = [i for i in batch if i.get("existing_id") is None]
+                for i in pages:  # sketched once, whoever reads it
+                    if i.get("sketch") is None:
+                        i["sketch"] = sketch(i["article"].text)
+                self.finder.begin_batch([(i["url"], i["article"].text, i["sketch"])
+                                         for i in pages])
                 for item in batch:
                     self._write(item)
                 self._refilter(batch)
@@ -149,6 +156,8 @@ class ArticleStore:
             # still unknown, so the next pass fetches them again) and the pass stops, loudly.
             self.writes.abort(exc)
             return
+        finally:
+            self.finder.end_batch()
         # Newly learned template blocks apply to the next pages of this pass.
         self._templates.clear()
 
@@ -194,6 +203,7 @@ class ArticleStore:
             existing = known["id"] if known else None
         if existing is not None:
             self.store.correct_article(existing, row, now)
+            self.finder.corrected()
             article_id = existing
             if stats:
                 stats.updated += 1
@@ -201,6 +211,7 @@ class ArticleStore:
             row.update({"url": item["url"], "outlet": item["outlet"], "first_seen": now,
                         "duplicate_of": duplicate_of, "matched": 0, "changes": 0})
             article_id = self.store.insert_article(row)
+            self.finder.stored(item["url"], article_id, article.text, item["sketch"])
             if duplicate_of is None:
                 self.finder.add(article_id, article.text, item["sketch"])
             if stats:

@@ -14,6 +14,17 @@ from typing import Sequence
 from .base import _nonul
 
 
+def int_array(values) -> str:
+    """An integer array as one text literal (`%s::integer[]`): psycopg dumps a list
+    element by element in Python, and a batch's document frequencies are thousands."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
+def bytea_array(values) -> str:
+    """A bytea array as one text literal (hex elements), for the same reason."""
+    return "{" + ",".join(['"\\\\x' + bytes(v).hex() + '"' for v in values]) + "}"
+
+
 def _last_per_key(rows: Sequence[tuple], width: int) -> list[tuple]:
     return list({tuple(r[:width]): tuple(r) for r in rows}.values())
 
@@ -95,6 +106,6 @@ class PgBulk:
             for bucket, delta in df:
                 summed[int(bucket)] = summed.get(int(bucket), 0) + int(delta)
             run("INSERT INTO thread_df (bucket, count) SELECT * FROM "
-                "unnest(%s::integer[], %s::integer[]) ON CONFLICT (bucket) "
+                "unnest(%s::text::integer[], %s::text::integer[]) ON CONFLICT (bucket) "
                 "DO UPDATE SET count = thread_df.count + excluded.count",
-                [list(summed), list(summed.values())])
+                [int_array(summed), int_array(summed.values())])

@@ -11,6 +11,7 @@ import psycopg
 from ...errors import DatabaseError, QueryError
 from ..outbox import _ROW
 from ...names import FOLD_VERSION
+from .bulk import bytea_array, int_array
 from .fold import fold_pending_pg, refold_pg
 from .tsquery import folded_tsquery
 
@@ -58,11 +59,11 @@ class PgOverrides:
         # the window (idx_lsh_bands_added) and hashes it, a cost that grows with the store.
         # OFFSET 0 keeps the lateral subquery from being flattened into that join.
         rows = self.conn.execute(
-            "SELECT l.article_id FROM unnest(%s::integer[], %s::bytea[]) AS q(band, bucket) "
+            "SELECT l.article_id FROM unnest(%s::text::bytea[]) WITH ORDINALITY AS q(bucket, n) "
             "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
-            "WHERE band = q.band AND bucket = q.bucket OFFSET 0) AS l "
+            "WHERE band = q.n - 1 AND bucket = q.bucket OFFSET 0) AS l "
             "WHERE l.added >= %s",
-            [list(range(len(buckets))), [bytes(b) for b in buckets], since_day]).fetchall()
+            [bytea_array(buckets), since_day]).fetchall()
         return {r[0] for r in rows}
 
     def identity_probe(self, url: str, digest: str | None, since: str,
@@ -75,23 +76,53 @@ class PgOverrides:
             "UNION ALL (SELECT 1, id, NULL FROM articles WHERE content_hash = %s "
             "AND first_seen >= %s ORDER BY id LIMIT 1) "
             "UNION ALL SELECT 2, l.article_id, NULL "
-            "FROM unnest(%s::integer[], %s::bytea[]) AS q(band, bucket) "
+            "FROM unnest(%s::text::bytea[]) WITH ORDINALITY AS q(bucket, n) "
             "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
-            "WHERE band = q.band AND bucket = q.bucket OFFSET 0) AS l WHERE l.added >= %s",
-            [url, digest, since, list(range(len(buckets or ()))),
-             [bytes(b) for b in buckets or ()], since_day]).fetchall()
+            "WHERE band = q.n - 1 AND bucket = q.bucket OFFSET 0) AS l WHERE l.added >= %s",
+            [url, digest, since, bytea_array(buckets or ()), since_day]).fetchall()
         known = next(({"id": r[1], "content_hash": r[2]} for r in rows if r[0] == 0), None)
         found = next((r[1] for r in rows if r[0] == 1), None)
         return known, found, {r[1] for r in rows if r[0] == 2}
+
+    def identity_probes(self, asks: Sequence[tuple[str, str | None, Sequence[bytes] | None]],
+                        since: str, since_day: str,
+                        ) -> list[tuple[dict | None, int | None, set[int]]]:
+        """A whole batch's probes in one statement (one round trip per batch)."""
+        if not asks:
+            return []
+        spots = [(i, band, bucket) for i, (_, _, buckets) in enumerate(asks, 1)
+                 for band, bucket in enumerate(buckets or ())]
+        rows = self.conn.execute(
+            "SELECT 0, q.i, a.id, a.content_hash FROM unnest(%s::text[]) WITH ORDINALITY "
+            "AS q(url, i) JOIN articles a ON a.url = q.url "
+            "UNION ALL SELECT 1, q.i, (SELECT id FROM articles WHERE content_hash = q.digest "
+            "AND first_seen >= %s ORDER BY id LIMIT 1), NULL "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS q(digest, i) WHERE q.digest IS NOT NULL "
+            "UNION ALL SELECT 2, q.i, l.article_id, NULL FROM unnest(%s::text::integer[], "
+            "%s::text::integer[], %s::text::bytea[]) AS q(i, band, bucket) "
+            "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
+            "WHERE band = q.band AND bucket = q.bucket OFFSET 0) AS l WHERE l.added >= %s",
+            [[a[0] for a in asks], since, [a[1] for a in asks],
+             int_array(s[0] for s in spots), int_array(s[1] for s in spots),
+             bytea_array(s[2] for s in spots), since_day]).fetchall()
+        out: list[list] = [[None, None, set()] for _ in asks]
+        for kind, i, article_id, digest in rows:
+            if kind == 0:
+                out[i - 1][0] = {"id": article_id, "content_hash": digest}
+            elif kind == 1:
+                out[i - 1][1] = article_id
+            else:
+                out[i - 1][2].add(article_id)
+        return [tuple(o) for o in out]
 
     def add_bands(self, article_id: int, buckets: Sequence[bytes], day: str) -> None:
         # One statement, not one row per band: every round trip to the server counts.
         if buckets:
             self.conn.execute(
                 "INSERT INTO lsh_bands (band, bucket, article_id, added) "
-                "SELECT b, k, %s, %s FROM unnest(%s::integer[], %s::bytea[]) AS q(b, k) "
-                "ON CONFLICT DO NOTHING",
-                [article_id, day, list(range(len(buckets))), [bytes(b) for b in buckets]])
+                "SELECT n - 1, k, %s, %s FROM unnest(%s::text::bytea[]) WITH ORDINALITY "
+                "AS q(k, n) ON CONFLICT DO NOTHING",
+                [article_id, day, bytea_array(buckets)])
 
     # -- outbox ------------------------------------------------------------------------
 
