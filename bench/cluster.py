@@ -435,17 +435,15 @@ def throughput(server_url: str, folder: Path, articles: int, outlets: int,
             server.shutdown()
 
 
-def store_cost(server_url: str, folder: Path, articles: int = 1000) -> tuple[float, float]:
-    """ms per article of the store's write path, SQLite then PostgreSQL (a fresh database)."""
+def store_cost(server_url: str, articles: int = 1000) -> tuple[float, float]:
+    """ms per article of the store's write path, SQLite then PostgreSQL (fresh stores; the
+    median of three alternating rounds: bench/store_backends.py)."""
     import store_backends as sb
 
     bodies = sb.texts(articles)
     sb.dedup.sketch(bodies[0])  # imports, outside the timings
-    folder.mkdir(parents=True, exist_ok=True)
-    sqlite_ms = sb.run(folder / "bench.db", bodies, 50)
-    with fresh_database(server_url) as url:
-        pg_ms = sb.run(url, bodies, 50)
-    return sqlite_ms, pg_ms
+    r = sb.compare(bodies, 50, server_url, 3)
+    return r["sqlite_median"], r["postgresql_median"]
 
 
 def main(argv=None) -> int:
@@ -480,7 +478,7 @@ def main(argv=None) -> int:
             print(f"2 workers on 2 cores: {two:7.1f} articles/s")
             print(f"ratio: {two / one:.2f} (target >= 1.8)")
         if not args.kills_only:
-            sqlite_ms, pg_ms = store_cost(server_url, tmp / "store")
+            sqlite_ms, pg_ms = store_cost(server_url)
             print(f"store cost: SQLite {sqlite_ms:.2f} ms/article, PostgreSQL {pg_ms:.2f} "
                   f"ms/article, ratio {pg_ms / sqlite_ms:.2f}x (target <= 1.2x; "
                   "bench/store_backends.py)")

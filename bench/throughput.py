@@ -36,7 +36,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import socketserver
 import subprocess

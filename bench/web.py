@@ -187,7 +187,7 @@ def main() -> int:
         cli_proc.append((time.perf_counter() - t) * 1000)
         assert done.returncode == 0, done.stderr
 
-    print(f"\n| page | path | p50 ms | p95 ms | p95 <= 200 ms |")
+    print("\n| page | path | p50 ms | p95 ms | p95 <= 200 ms |")
     print("|---|---|---:|---:|---|")
     for name, path, p50, p95 in results:
         print(f"| {name} | `{path[:60]}` | {p50:.1f} | {p95:.1f} | "

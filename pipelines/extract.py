@@ -1,7 +1,7 @@
 """ExtractPipeline: HTML in, article text and metadata out (newswatch.analysis), computed in
 the pass's extraction worker processes so that the event loop keeps downloading while
 pages are parsed. The workers also compute the keys the later stages look the article up
-by: content hash, near-duplicate sketch, template blocks."""
+by: content hash, near-duplicate sketch, template blocks, and the folded index entry."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from .base import OutletPipeline
 class ExtractPipeline(OutletPipeline):
     async def process_item(self, item, spider=None):
         # The template model is asked per page: the store reloads it after each batch.
-        kwargs = page_options(self.outlet, item, self.articles.template_model(self.outlet.id))
+        kwargs = page_options(self.outlet, item, self.articles.template_model(self.outlet.id),
+                              self.articles.store.backend)
         html = item.pop("html")
         try:
             analysis = await asyncio.wrap_future(
@@ -36,5 +37,6 @@ class ExtractPipeline(OutletPipeline):
             meta = item["nw_meta"]
             self.spider.article_failed(meta, kind, reason, meta["url"], meta["hints"])
             raise DropItem(reason, log_level="INFO")
-        item.update(article=analysis.article, sketch=analysis.sketch, blocks=analysis.blocks)
+        item.update(article=analysis.article, sketch=analysis.sketch, blocks=analysis.blocks,
+                    folded=analysis.folded)
         return item

@@ -265,3 +265,29 @@ def test_new_articles_are_folded_by_the_current_rules(store):
         store.fold_pending()
     assert store.fold_stale() == 0
     assert store.refold_batch(10) == 0
+
+
+def test_folded_entries_built_beforehand_are_used_only_for_their_own_text(store):
+    """An extraction worker builds each page's folded entry; the batch may then remove
+    learned boilerplate from the text: the index must hold the text as stored."""
+    from newswatch.query import compile_query, search
+    from newswatch.query.entry import archive_entry
+
+    kept = "Сергей Лавров прибыл в Пхеньян на переговоры."
+    first = article(store, "https://alpha.example/1", text=kept)
+    cut = article(store, "https://alpha.example/2", text=kept, content_hash="h2")
+    ready = {first: archive_entry("A title", kept, store.backend),
+             # built before an appeal was cut from the text: not what is stored any more
+             cut: archive_entry("A title", kept + " Support our newsroom today.", store.backend)}
+    wrong = article(store, "https://alpha.example/3", text=kept, content_hash="h3")
+    # built for the other backend (its value is of another kind): not used either
+    ready[wrong] = archive_entry("A title", kept,
+                                 "sqlite" if store.backend == "postgresql" else "postgresql")
+    with store.write_transaction():
+        assert store.fold_pending(ready) == 3
+
+    def found(q: str) -> set[int]:
+        return {r["id"] for r in search(store, compile_query(q), limit=10)}
+
+    assert found("Lavrov") == {first, cut, wrong}  # across scripts, whoever built the entry
+    assert found("newsroom") == set()  # the cut appeal is not indexed

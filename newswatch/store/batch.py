@@ -148,7 +148,10 @@ class ArticleStore:
                 for item in batch:
                     self._write(item)
                 self._refilter(batch)
-                self.store.fold_pending()  # the folded archive index of what was written
+                # the folded archive index of what was written (entries the extraction
+                # workers built are used where the text is still theirs)
+                self.store.fold_pending({i["article_id"]: i["folded"] for i in batch
+                                         if i.get("folded") and i.get("article_id")})
                 self.threads.assign([i.get("article_id") for i in batch])
                 self.match(self.store)
         except self.store.errors as exc:

@@ -7,10 +7,11 @@ and built again, a batch per transaction (an interrupted refold resumes where it
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..names import FOLD_VERSION
-from ..query.archive import archive_columns
+from ..query.archive import archive_columns as _columns
+from ..query.entry import ArchiveEntry
 
 CHUNK = 500
 _PENDING = ("SELECT p.id, a.id AS article, a.title, a.text FROM articles_fts_fold_pending p "
@@ -21,31 +22,40 @@ _STALE = ("SELECT s.id, a.title, a.text FROM articles_fts_fold_src s "
           "JOIN articles a ON a.id = s.id WHERE s.version < ? ORDER BY s.id LIMIT ?")
 
 
-def _writer(conn: sqlite3.Connection, version: int | None) -> Callable[[Sequence[tuple]], None]:
+def _writer(conn: sqlite3.Connection, version: int | None,
+            ready: Mapping[int, ArchiveEntry] | None = None) -> Callable[[Sequence[tuple]], None]:
     """Index (id, title, text) rows; `version` None: the table has no version column yet
-    (migration m009 folds before m013 adds it)."""
+    (migration m009 folds before m013 adds it). `ready`: entries built beforehand, used
+    where they were built from the row's very title and text."""
+    def archive_columns(i, title, text) -> tuple:
+        entry = ready.get(i) if ready else None
+        if entry is not None and entry.fits("sqlite", title, text):
+            return entry.value
+        return _columns(title, text)
+
     def write(rows: Sequence[tuple]) -> None:
         if version is None:
             conn.executemany(
                 "INSERT INTO articles_fts_fold_src (id, title_f, text_f, title_k, text_k) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(i, *archive_columns(title, text)) for i, title, text in rows])
+                [(i, *archive_columns(i, title, text)) for i, title, text in rows])
             return
         conn.executemany(
             "INSERT INTO articles_fts_fold_src (id, title_f, text_f, title_k, text_k, "
             "version) VALUES (?, ?, ?, ?, ?, ?)",
-            [(i, *archive_columns(title, text), version) for i, title, text in rows])
+            [(i, *archive_columns(i, title, text), version) for i, title, text in rows])
     return write
 
 
-def fold_pending_sqlite(conn: sqlite3.Connection, version: int | None = FOLD_VERSION) -> int:
+def fold_pending_sqlite(conn: sqlite3.Connection, version: int | None = FOLD_VERSION,
+                        ready: Mapping[int, ArchiveEntry] | None = None) -> int:
     """Fold every queued article into the SQLite index; returns how many."""
     def done(ids: Sequence[int]) -> None:
         conn.executemany("DELETE FROM articles_fts_fold_pending WHERE id = ?",
                          [(i,) for i in ids])
 
-    return drain(lambda: conn.execute(_PENDING, [CHUNK]).fetchall(), _writer(conn, version),
-                 done)
+    return drain(lambda: conn.execute(_PENDING, [CHUNK]).fetchall(),
+                 _writer(conn, version, ready), done)
 
 
 def refold_sqlite(conn: sqlite3.Connection, limit: int = CHUNK) -> int:

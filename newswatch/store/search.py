@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..errors import DatabaseError, QueryError
 from ..query.archive import folded_for_archive
+from ..query.entry import ArchiveEntry
 from .base import marks
 from ..names import FOLD_VERSION
 from .fold import fold_pending_sqlite, refold_sqlite
@@ -23,10 +24,11 @@ _EXPLAIN_COLS = ("id, url, fetched_url, outlet, title, published, date_source, f
 class SearchMixin:
     # -- the folded index (m009) -------------------------------------------------------
 
-    def fold_pending(self) -> int:
+    def fold_pending(self, ready: Mapping[int, ArchiveEntry] | None = None) -> int:
         """Fold the articles queued since the last call (new or re-worded ones) into the
-        folded index, inside the caller's transaction; returns how many."""
-        return fold_pending_sqlite(self.conn)
+        folded index, inside the caller's transaction; returns how many. `ready`: entries
+        built beforehand (`newswatch.query.entry`), by article id."""
+        return fold_pending_sqlite(self.conn, ready=ready)
 
     def fold_stale(self) -> int:
         """How many folded entries older folding rules built (`newswatch store refold`)."""

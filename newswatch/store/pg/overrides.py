@@ -4,11 +4,12 @@ of FTS5; the folded index of `newswatch.store.pg.fold`), the band lookup (no CRO
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import psycopg
 
 from ...errors import DatabaseError, QueryError
+from ...query.entry import ArchiveEntry
 from ..outbox import _ROW
 from ...names import FOLD_VERSION
 from .bulk import bytea_array, int_array
@@ -135,8 +136,8 @@ class PgOverrides:
 
     # -- search ------------------------------------------------------------------------
 
-    def fold_pending(self) -> int:
-        return fold_pending_pg(self.conn)
+    def fold_pending(self, ready: Mapping[int, ArchiveEntry] | None = None) -> int:
+        return fold_pending_pg(self.conn, ready=ready)
 
     def fold_stale(self) -> int:
         return int(self._value("SELECT count(*) FROM articles_fts_fold WHERE version < ?",

@@ -180,7 +180,7 @@ class _FoldedParser(_Parser):
 
 def _phrase(tag: str, parts) -> str:
     from ...query.tokens import tokenize  # the tokenizer the index was built with
-    from .fold import quote
+    from ...query.tsvector import quote
 
     lexemes = []
     for words, prefix in parts:
@@ -194,7 +194,7 @@ def _phrase(tag: str, parts) -> str:
 
 
 def _emit_folded(node) -> str:
-    from .fold import TAGS
+    from ...query.tsvector import TAGS
 
     kind = node[0]
     if kind == "phrase":
