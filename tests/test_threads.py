@@ -231,3 +231,28 @@ def test_a_report_close_to_a_threads_mix_but_not_to_its_first_report_does_not_ch
     assert regatta.new and regatta.thread_id == 12
     assert regatta.reasons["nearest"] == 10 and regatta.reasons["below_member_floor"]
     assert regatta.reasons["member_min"] < 0.2 < regatta.reasons["member"]
+
+
+CRANE_A = (
+    "Crane topples onto Hallvik quay",
+    "A container crane toppled onto the quay at the port of Hallvik on Monday morning, "
+    "crushing two lorries. No one was hurt, the harbour master Jorun Vesk said, because the "
+    "drivers had left their cabs for a shift change. Gusts of ninety kilometres an hour had "
+    "been forecast for the coast. Loading at the Hallvik container terminal was suspended.")
+CRANE_B = (
+    "Port stops loading after accident",
+    "Crane topples onto Hallvik quay: loading at the container terminal was halted on Monday "
+    "after the crane came down in strong gusts and flattened two lorries whose drivers were "
+    "away on a shift change. Harbour master Jorun Vesk said the terminal would stay shut "
+    "until engineers had checked the other cranes.")
+
+
+@SCORERS
+def test_a_headline_retold_in_another_outlets_first_lines_is_one_thread(scorer):
+    index = _index(**scorer)
+    first = index.assign(_doc(20, CRANE_A, T0))
+    second = index.assign(_doc(21, CRANE_B, T0 + timedelta(hours=3)))
+    assert first.new and second.thread_id == 20 and not second.new
+    # the two titles share little; the second's lead retells the first's title
+    why = second.reasons
+    assert why["cross"] > why["title"]
