@@ -406,18 +406,24 @@ def test_the_readme_signature_check_verifies_a_real_delivery_and_refuses_a_tampe
                                SECRET)
 
 
-def test_the_webhook_payload_carries_each_storys_thread(tmp_path, site, hook):
+def _kellberg_stories(tmp_path, site, channel: str):
+    """The thread fixture's stories on the site, and a config whose `Kellberg` watch
+    delivers through `channel` (one TOML line)."""
     from test_threads_e2e import STORIES, add_stories
 
-    hook.start()
     add_stories(site, STORIES)
-    config = write_config(tmp_path, site, watches=f"""
+    return write_config(tmp_path, site, watches=f"""
 [[watches]]
 name = "Kellberg"
 query = 'Kellberg'
-webhooks = [{{url = "http://127.0.0.1:{hook.port}/hook/${{HOOK_PATH}}", secret = "${{HOOK_SECRET}}"}}]
+{channel}
 """)
-    crawl(config)
+
+
+def test_the_webhook_payload_carries_each_storys_thread(tmp_path, site, hook):
+    hook.start()
+    crawl(_kellberg_stories(tmp_path, site, f'webhooks = [{{url = "http://127.0.0.1:{hook.port}'
+                            '/hook/${HOOK_PATH}", secret = "${HOOK_SECRET}"}]'))
     [payload] = [verify(r) for r in hook.requests]
     by_title = {s["title"]: s["thread"] for s in payload["stories"]}
     titles = ("Kellberg to fly to Pyongyang this week",
@@ -435,21 +441,13 @@ webhooks = [{{url = "http://127.0.0.1:{hook.port}/hook/${{HOOK_PATH}}", secret =
 
 def test_the_chat_message_shows_one_block_per_thread_with_its_report_count(tmp_path, site,
                                                                            apprise_rx):
-    """A crawl of one visit told by two outlets (three reports) and another story (the first visit, a year earlier, is too old to alert): the
-    json:// receiver's Markdown message has one block for the visit, led by its first report,
+    """A crawl of one visit told by two outlets (three reports) and another story (the first
+    visit, a year earlier, is too old to alert): the json:// receiver's Markdown message has one block for the visit, led by its first report,
     "3 reports: ..." naming both outlets, the other two as later reports; the other story
     is a block of its own."""
-    from test_threads_e2e import STORIES, add_stories
-
     apprise_rx.start()
-    add_stories(site, STORIES)
-    config = write_config(tmp_path, site, watches=f"""
-[[watches]]
-name = "Kellberg"
-query = 'Kellberg'
-notify = ["json://127.0.0.1:{apprise_rx.port}/notify/${{NOTIFY_TOKEN}}"]
-""")
-    crawl(config)
+    crawl(_kellberg_stories(tmp_path, site,
+                            f'notify = ["json://127.0.0.1:{apprise_rx.port}/notify/${{NOTIFY_TOKEN}}"]'))
     [note] = [json.loads(r["body"]) for r in apprise_rx.requests]
     assert note["title"] == "newswatch: Kellberg: 4 new stories"
     blocks = note["message"].replace("\\", "").split("\n\n")

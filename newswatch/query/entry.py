@@ -29,3 +29,13 @@ def archive_entry(title: str | None, text: str | None, backend: str) -> ArchiveE
     if backend == "postgresql":
         return ArchiveEntry(backend, title, text, fold_tsvector(title, text, columns))
     return ArchiveEntry(backend, title, text, columns)
+
+
+def entry_value(ready, article_id: int, title: str | None, text: str | None,
+                backend: str) -> Any:
+    """What the `backend` store indexes for this row: the entry of `ready` (article id ->
+    ArchiveEntry) if it was built from this very title and text, else one built now."""
+    entry = ready.get(article_id) if ready else None
+    if entry is not None and entry.fits(backend, title, text):
+        return entry.value
+    return archive_entry(title, text, backend).value

@@ -87,8 +87,8 @@ class StoreBase:
         cols = list(row)
         rest = [c for c in cols if c not in key] or list(key)
         self._send(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks(cols)}) "
-                      f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-                      + ", ".join(f"{c} = excluded.{c}" for c in rest), list(row.values()))
+                   f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                   + ", ".join(f"{c} = excluded.{c}" for c in rest), list(row.values()))
 
     def _insert_ignore(self, table: str, row: dict) -> int:
         """Insert `row` unless it breaks a uniqueness constraint; returns rows inserted."""

@@ -10,8 +10,7 @@ import sqlite3
 from typing import Callable, Mapping, Sequence
 
 from ..names import FOLD_VERSION
-from ..query.archive import archive_columns as _columns
-from ..query.entry import ArchiveEntry
+from ..query.entry import ArchiveEntry, entry_value
 
 CHUNK = 500
 _PENDING = ("SELECT p.id, a.id AS article, a.title, a.text FROM articles_fts_fold_pending p "
@@ -28,10 +27,7 @@ def _writer(conn: sqlite3.Connection, version: int | None,
     (migration m009 folds before m013 adds it). `ready`: entries built beforehand, used
     where they were built from the row's very title and text."""
     def archive_columns(i, title, text) -> tuple:
-        entry = ready.get(i) if ready else None
-        if entry is not None and entry.fits("sqlite", title, text):
-            return entry.value
-        return _columns(title, text)
+        return entry_value(ready, i, title, text, "sqlite")
 
     def write(rows: Sequence[tuple]) -> None:
         if version is None:

@@ -23,10 +23,14 @@ class ThreadsMixin:
                 "SELECT key, value FROM thread_meta")],
             "threads": [tuple(r.values()) for r in self._all(
                 "SELECT id, first_ts, last_ts, size FROM threads")],
-            "terms": [tuple(r.values()) for r in self._all(
-                "SELECT thread_id, field, term, weight FROM thread_terms")],
+            "terms": self.thread_terms(),
             "df": [tuple(r.values()) for r in self._all("SELECT bucket, count FROM thread_df")],
         }
+
+    def thread_terms(self) -> list[tuple]:
+        """(thread_id, field, term, weight) rows of every active thread."""
+        return [tuple(r.values()) for r in self._all(
+            "SELECT thread_id, field, term, weight FROM thread_terms")]
 
     def thread_state_version(self) -> int:
         """Bumped by every save: a process whose copy is older reloads before assigning."""

@@ -156,7 +156,7 @@ class PgBase(StoreBase):
         steps that read shared state and then write it (pending alerts into outbox emails,
         outbox claims, watches) rely on it: under MVCC alone, two workers finishing passes
         at once both read the same pending alerts and built one email twice. Article
-        batches use `transaction()` and run side by side."""
+        batches use `batch_transaction()` and run side by side."""
         with self.conn.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('newswatch write ' "
                               "|| current_schema()))")

@@ -49,20 +49,12 @@ class PgBulk:
                 [[int(r[0]) for r in rows], [int(r[1]) for r in rows],
                  [_nonul(r[2]) for r in rows]])
 
-    def thread_state(self) -> dict[str, list[tuple]]:
-        """As the SQLite store's: the term rows are read out of the slots (m014)."""
-        state = {
-            "meta": [(r["key"], r["value"]) for r in self._all(
-                "SELECT key, value FROM thread_meta")],
-            "threads": [tuple(r.values()) for r in self._all(
-                "SELECT id, first_ts, last_ts, size FROM threads")],
-            "df": [tuple(r.values()) for r in self._all("SELECT bucket, count FROM thread_df")],
-        }
-        state["terms"] = [(tid, field, term, weight)
-                          for tid, field, terms in self.conn.execute(
-                              "SELECT thread_id, field, terms FROM thread_slots").fetchall()
-                          for term, weight in json.loads(terms).items()]
-        return state
+    def thread_terms(self) -> list[tuple]:
+        """As the SQLite store's: the rows read out of the slots (m014)."""
+        return [(tid, field, term, weight)
+                for tid, field, terms in self.conn.execute(
+                    "SELECT thread_id, field, terms FROM thread_slots").fetchall()
+                for term, weight in json.loads(terms).items()]
 
     def save_thread_state(self, *, meta: dict[str, float], threads: Sequence[tuple],
                           gone: Sequence[int], terms: Sequence[tuple],

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ...names import FOLD_VERSION
-from ...query.entry import ArchiveEntry
-from ...query.tsvector import fold_tsvector
+from ...query.entry import ArchiveEntry, entry_value
 from ..fold import CHUNK, drain
 
 
@@ -17,10 +16,7 @@ def _writer(conn, version: int | None, ready: Mapping[int, ArchiveEntry] | None 
     before m013 adds it). `ready`: entries built beforehand, used where they were built
     from the row's very title and text."""
     def literal(i, title, text) -> str:
-        entry = ready.get(i) if ready else None
-        if entry is not None and entry.fits("postgresql", title, text):
-            return entry.value
-        return fold_tsvector(title, text)
+        return entry_value(ready, i, title, text, "postgresql")
 
     def write(rows) -> None:
         with conn.cursor() as cur:

@@ -70,20 +70,8 @@ class PgOverrides:
     def identity_probe(self, url: str, digest: str | None, since: str,
                        buckets: Sequence[bytes] | None, since_day: str,
                        ) -> tuple[dict | None, int | None, set[int]]:
-        """The three reads of the SQLite store's in one statement: a new page's identity
-        costs one round trip, not three."""
-        rows = self.conn.execute(
-            "SELECT 0, id, content_hash FROM articles WHERE url = %s "
-            "UNION ALL (SELECT 1, id, NULL FROM articles WHERE content_hash = %s "
-            "AND first_seen >= %s ORDER BY id LIMIT 1) "
-            "UNION ALL SELECT 2, l.article_id, NULL "
-            "FROM unnest(%s::text::bytea[]) WITH ORDINALITY AS q(bucket, n) "
-            "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
-            "WHERE band = q.n - 1 AND bucket = q.bucket OFFSET 0) AS l WHERE l.added >= %s",
-            [url, digest, since, bytea_array(buckets or ()), since_day]).fetchall()
-        known = next(({"id": r[1], "content_hash": r[2]} for r in rows if r[0] == 0), None)
-        found = next((r[1] for r in rows if r[0] == 1), None)
-        return known, found, {r[1] for r in rows if r[0] == 2}
+        """The SQLite store's three reads in one statement (`identity_probes`'s)."""
+        return self.identity_probes([(url, digest, buckets)], since, since_day)[0]
 
     def identity_probes(self, asks: Sequence[tuple[str, str | None, Sequence[bytes] | None]],
                         since: str, since_day: str,
