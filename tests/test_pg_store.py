@@ -215,3 +215,18 @@ def test_two_passes_starting_together_both_record_a_new_watch(pg_url):
     assert [w["created"] for w in b.watches()] == ["2026-03-02T06:00:00+00:00"]
     a.close()
     b.close()
+
+
+def test_text_arrays_sent_in_binary_keep_every_character(pg_url):
+    """Thread slots, reasons, block samples and URLs go as binary `text[]`
+    (`pg.base.text_array`): quotes, backslashes, braces, commas, NULL and non-Latin text
+    arrive as written, and NULs are dropped as from any text parameter."""
+    from newswatch.store.pg.base import text_array
+
+    values = ['{"lavrov":0.5,"visit":1}', 'a\\b "c" {d}, e', "Лавров", None, "", "x\x00y"]
+    store = open_db(pg_url)
+    try:
+        (back,) = store.conn.execute("SELECT %s::text[]", [text_array(values)]).fetchone()
+    finally:
+        store.close()
+    assert back == values[:-1] + ["xy"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from .base import _nonul
+from .base import text_array
 
 
 def int_array(values) -> str:
@@ -47,7 +47,7 @@ class PgBulk:
                 "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS r(id, thread_id, reasons) "
                 "WHERE a.id = r.id",
                 [[int(r[0]) for r in rows], [int(r[1]) for r in rows],
-                 [_nonul(r[2]) for r in rows]])
+                 text_array(r[2] for r in rows)])
 
     def thread_terms(self) -> list[tuple]:
         """As the SQLite store's: the rows read out of the slots (m014)."""
@@ -69,7 +69,7 @@ class PgBulk:
         if meta:
             run("INSERT INTO thread_meta (key, value) SELECT * FROM "
                 "unnest(%s::text[], %s::float8[]) ON CONFLICT (key) "
-                "DO UPDATE SET value = excluded.value", [list(meta), [float(v) for v in meta.values()]])
+                "DO UPDATE SET value = excluded.value", [text_array(meta), [float(v) for v in meta.values()]])
         if gone:
             ids = sorted({int(i) for i in gone})
             run("DELETE FROM thread_slots WHERE thread_id = ANY(%s::bigint[])", [ids])
@@ -87,12 +87,13 @@ class PgBulk:
         if went:
             run("DELETE FROM thread_slots s USING unnest(%s::bigint[], %s::text[]) "
                 "AS d(thread_id, field) WHERE s.thread_id = d.thread_id AND s.field = d.field",
-                _columns(went, int, str))
+                [[t for t, _ in went], text_array(f for _, f in went)])
         if rows:
             run("INSERT INTO thread_slots (thread_id, field, terms) SELECT * FROM "
                 "unnest(%s::bigint[], %s::text[], %s::text[]) "
                 "ON CONFLICT (thread_id, field) DO UPDATE SET terms = excluded.terms",
-                _columns(rows, int, str, str))
+                [[r[0] for r in rows], text_array(r[1] for r in rows),
+                 text_array(r[2] for r in rows)])
         if df:
             summed: dict[int, int] = {}
             for bucket, delta in df:

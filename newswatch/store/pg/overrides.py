@@ -12,6 +12,7 @@ from ...errors import DatabaseError, QueryError
 from ...query.entry import ArchiveEntry
 from ..outbox import _ROW
 from ...names import FOLD_VERSION
+from .base import text_array
 from .bulk import bytea_array, int_array
 from .fold import fold_pending_pg, refold_pg
 from .tsquery import folded_tsquery
@@ -49,7 +50,7 @@ class PgOverrides:
             "unnest(?::text[], ?::text[]) AS b(fp, sample) "
             "ON CONFLICT (outlet, fingerprint) DO UPDATE SET "
             "pages = template_blocks.pages + 1, last_seen = excluded.last_seen",
-            [outlet, url, now, list(blocks), list(blocks.values())])
+            [outlet, url, now, text_array(blocks), text_array(blocks.values())])
 
     # -- bands -------------------------------------------------------------------------
 
@@ -91,7 +92,7 @@ class PgOverrides:
             "%s::text::integer[], %s::text::bytea[]) AS q(i, band, bucket) "
             "CROSS JOIN LATERAL (SELECT article_id, added FROM lsh_bands "
             "WHERE band = q.band AND bucket = q.bucket OFFSET 0) AS l WHERE l.added >= %s",
-            [[a[0] for a in asks], since, [a[1] for a in asks],
+            [text_array(a[0] for a in asks), since, text_array(a[1] for a in asks),
              int_array(s[0] for s in spots), int_array(s[1] for s in spots),
              bytea_array(s[2] for s in spots), since_day]).fetchall()
         out: list[list] = [[None, None, set()] for _ in asks]
