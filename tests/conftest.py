@@ -242,6 +242,26 @@ def db_rows(target, sql: str, params=()) -> list[tuple]:
         conn.close()
 
 
+def fold_as_older_rules_did(target: str, article_id: int) -> None:
+    """Write an article's folded entry as an older newswatch would have: rules that folded
+    nothing (so "Лаврова" was never `lavrov`), recorded as fold version 0."""
+    if target.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute("UPDATE articles_fts_fold SET fold = ''::tsvector, version = 0 "
+                         "WHERE id = %s", [article_id])
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(target)
+    with conn:
+        conn.execute("DELETE FROM articles_fts_fold_src WHERE id = ?", [article_id])
+        conn.execute("INSERT INTO articles_fts_fold_src (id, title_f, text_f, title_k, text_k, "
+                     "version) VALUES (?, '', '', '', '', 0)", [article_id])
+    conn.close()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

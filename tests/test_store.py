@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import fold_as_older_rules_did
 from newswatch.store import Store, open_db
 
 NOW = "2026-03-02T06:00:00+00:00"
@@ -188,32 +189,9 @@ def test_processes_starting_together_migrate_a_new_database_once(backend, tmp_pa
 
 # -- re-folding (newswatch store refold) ------------------------------------------------
 
-def _fold_as_older_rules_did(target: str, article_id: int) -> None:
-    """Write an article's folded entry as an older newswatch would have: rules that folded
-    nothing (so "Лаврова" was never `lavrov`), recorded as fold version 0."""
-    if target.startswith("postgresql"):
-        import psycopg
-
-        with psycopg.connect(target, autocommit=True) as conn:
-            conn.execute("UPDATE articles_fts_fold SET fold = ''::tsvector, version = 0 "
-                         "WHERE id = %s", [article_id])
-        return
-    import sqlite3
-
-    conn = sqlite3.connect(target)
-    with conn:
-        conn.execute("DELETE FROM articles_fts_fold_src WHERE id = ?", [article_id])
-        conn.execute("INSERT INTO articles_fts_fold_src (id, title_f, text_f, title_k, text_k, "
-                     "version) VALUES (?, '', '', '', '', 0)", [article_id])
-    conn.close()
-
-
-def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp_path,
-                                                                           store_url):
-    """An article folded by older rules is missed by `Lavrov` (its Cyrillic forms were never
-    folded); `status` names `newswatch store refold`, which folds it again: then `Lavrov`
-    finds it and `status` no longer warns. The article folded by the current rules is left
-    alone."""
+def _cli(tmp_path, store_url):
+    """`invoke(*args)`: the CLI in-process (CliRunner) on a config whose database is
+    `store_url`; asserts exit 0."""
     from click.testing import CliRunner
     from smtp import write_config
 
@@ -222,6 +200,22 @@ def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp
     config = write_config(tmp_path)
     config.path.write_text(config.path.read_text().replace(
         'database = "newswatch.db"', f'database = "{store_url}"'))
+
+    def invoke(*args):
+        result = CliRunner().invoke(cli, ["--config", str(config.path), *args],
+                                    prog_name="newswatch", catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+    return invoke
+
+
+def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp_path,
+                                                                           store_url):
+    """An article folded by older rules is missed by `Lavrov` (its Cyrillic forms were never
+    folded); `status` names `newswatch store refold`, which folds it again: then `Lavrov`
+    finds it and `status` no longer warns. The article folded by the current rules is left
+    alone."""
+    invoke = _cli(tmp_path, store_url)
     db = open_db(store_url)
     old = article(db, "https://alpha.example/1", title="Визит в Пхеньян",
                   text="Переговоры Сергея Лаврова в Пхеньяне.")
@@ -231,12 +225,6 @@ def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp
         db.fold_pending()
     db.close()
 
-    def invoke(*args):
-        result = CliRunner().invoke(cli, ["--config", str(config.path), *args],
-                                    prog_name="newswatch", catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result
-
     def found() -> set[str]:
         import json
 
@@ -244,7 +232,7 @@ def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp
 
     assert found() == {"Lavrov in Pyongyang", "Визит в Пхеньян"}  # folded by these rules
     assert "refold" not in invoke("status").stdout
-    _fold_as_older_rules_did(store_url, old)
+    fold_as_older_rules_did(store_url, old)
     status = invoke("status").stdout
     assert "warning: 1 article is indexed by older folding rules" in status
     assert "run `newswatch store refold`" in status
@@ -257,6 +245,29 @@ def test_refold_rebuilds_what_older_folding_rules_indexed_and_status_says_so(tmp
     assert "refold" not in invoke("status").stdout
     # nothing left: a second run has nothing to do
     assert invoke("store", "refold").stdout.strip() == "refolded 0 articles with fold version 1"
+
+
+def test_refold_json_is_one_object_with_the_result_and_progress_on_stderr(tmp_path, store_url):
+    """`store refold --json`: what the text line says (refolded, fold version, left), as one
+    JSON object on stdout, for a script that upgrades and checks; progress stays on stderr."""
+    import json
+
+    from newswatch.names import FOLD_VERSION
+
+    invoke = _cli(tmp_path, store_url)
+    db = open_db(store_url)
+    ids = [article(db, f"https://alpha.example/{n}", text="Сергей Лавров прибыл.",
+                   content_hash=f"h{n}") for n in (1, 2)]
+    with db.write_transaction():
+        db.fold_pending()
+    db.close()
+    for aid in ids:
+        fold_as_older_rules_did(store_url, aid)
+
+    result = invoke("store", "refold", "--json", "--batch", "1")
+    assert json.loads(result.stdout) == {"refolded": 2, "version": FOLD_VERSION, "left": 0}
+    assert result.stderr.splitlines() == ["refolded 1/2 articles", "refolded 2/2 articles"]
+    assert json.loads(invoke("store", "refold", "--json").stdout)["refolded"] == 0
 
 
 def test_new_articles_are_folded_by_the_current_rules(store):

@@ -3,6 +3,8 @@ re-folding the archive index after the folding rules changed)."""
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from .context import State, pass_state
@@ -34,8 +36,10 @@ def copy(state: State, source: str, target: str) -> int:
 @store.command(short_help="Fold the archive index again where older folding rules built it.")
 @click.option("--batch", type=click.IntRange(1), default=500, show_default=True,
               help="Articles per transaction.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the result as one JSON object (progress stays on stderr).")
 @pass_state
-def refold(state: State, batch: int) -> int:
+def refold(state: State, batch: int, as_json: bool) -> int:
     """Build the folded index (titles and texts transliterated, Russian case endings
     removed: what `Lavrov` finds "Лаврова" with) again for every article an older version
     of the folding rules indexed, so queries in the current form find them; `newswatch
@@ -50,6 +54,9 @@ def refold(state: State, batch: int) -> int:
         click.echo(f"refolded {done}/{total} articles", err=True)
 
     result = run_refold(state.db, batch=batch, progress=progress)
+    if as_json:  # {"refolded", "version", "left"}: for a script that upgrades and checks
+        click.echo(json.dumps(result))
+        return 0
     left = f", {result['left']} left (stored meanwhile by an older newswatch)" \
         if result["left"] else ""
     click.echo(f"refolded {result['refolded']} article{'s' if result['refolded'] != 1 else ''}"
