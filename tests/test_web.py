@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CONTENT, run_newswatch, start_site, stop, write_config
+from conftest import (CONTENT, fold_as_older_rules_did, run_newswatch, start_site, stop,
+                      write_config)
 
 pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
@@ -268,6 +269,44 @@ def test_outlets_page_has_a_chart_per_outlet(client):
     assert "The Daily Meridian" in page.text or "Meridian" in page.text
     assert re.search(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[1-9]', page.text)
     assert "Error streak" in page.text and "Next pass" in page.text
+
+
+def test_search_and_outlets_warn_while_older_folding_rules_indexed_articles(tmp_path,
+                                                                          store_url):
+    """An archive entry folded by older rules: the search page (which may miss it) and the
+    outlets page carry the line `newswatch status` prints, naming `newswatch store refold`;
+    none on an archive folded by the current rules."""
+    import smtp
+
+    config = smtp.write_config(tmp_path)
+    config.path.write_text(config.path.read_text().replace(
+        'database = "newswatch.db"', f'database = "{store_url}"'))
+    db = open_db(store_url)
+    now = "2026-03-02T06:00:00+00:00"
+    old = db.insert_article({"url": "https://alpha.example/1", "outlet": "alpha",
+                             "title": "Визит в Пхеньян", "content_hash": "h1",
+                             "text": "Переговоры Сергея Лаврова в Пхеньяне.",
+                             "first_seen": now, "last_seen": now, "matched": 0, "changes": 0})
+    with db.write_transaction():
+        db.fold_pending()
+    db.close()
+
+    def pages() -> dict[str, str]:
+        with client_for(config.path) as client:
+            return {"search": client.get("/search", params={"q": "Lavrov"}).text,
+                    "outlets": client.get("/outlets").text}
+
+    current = pages()
+    assert "Визит в Пхеньян" in current["search"]
+    assert not any("store refold" in page for page in current.values())
+    fold_as_older_rules_did(store_url, old)
+    stale = pages()
+    assert "No stored story matches" in stale["search"]  # what the notice warns of
+    for page in stale.values():
+        assert "1 article is indexed by older folding rules" in page
+        assert "run `newswatch store refold`" in page
+    with client_for(config.path) as client:  # before any query too
+        assert "run `newswatch store refold`" in client.get("/search").text
 
 
 # -- watches -----------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def query_error(source: str, exc: QueryError) -> dict:
 def search(web, request, form):
     from ..query import compile_query, highlight
     from ..query.archive import folded_expression
+    from ..store.fold import refold_warning
 
     params = request.query_params
     q = params.get("q", "")
@@ -147,7 +148,9 @@ def search(web, request, form):
             error = query_error(q, exc)
     return web.render(request, "search.html", q=q, outlet=outlet, since=since_s,
                       until=until_s, page=page, rows=rows, error=error, more=more,
-                      outlets=web.config.outlets, status=400 if error else 200)
+                      outlets=web.config.outlets, status=400 if error else 200,
+                      # entries folded by older rules: a search here may miss them
+                      refold=refold_warning(web.store()))
 
 
 # -- outlets -----------------------------------------------------------------------------
@@ -171,7 +174,7 @@ def outlets(web, request, form):
     rows = [{**o, "warnings": warnings.get(o["id"], []),
              "chart": chart(per_day.get(o["id"], {}), today)} for o in data["outlets"]]
     return web.render(request, "outlets.html", outlets=rows, alerts=data["alerts"],
-                      mail_problems=data["mail_problems"])
+                      mail_problems=data["mail_problems"], refold=data["refold"])
 
 
 # -- login -------------------------------------------------------------------------------
