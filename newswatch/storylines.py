@@ -210,7 +210,10 @@ def explain_lines(store, config, article_id: int) -> list[str]:
     if why is None:
         lines.append("            joined as a copy of its original (duplicate_of)")
         return lines
-    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "member_min", "hours") if f in why)
+    # "cross": its title against the thread's leads or its lead against the titles (one
+    # outlet's headline is often in another's first paragraph)
+    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "cross", "member_min", "hours")
+                       if f in why)
     shared = ", ".join(why.get("shared") or [])
     if why.get("older_than_window"):
         lines.append("            started it: published before every active thread's window")
