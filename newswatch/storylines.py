@@ -211,8 +211,10 @@ def explain_lines(store, config, article_id: int) -> list[str]:
         lines.append("            joined as a copy of its original (duplicate_of)")
         return lines
     # "cross": its title against the thread's leads or its lead against the titles (one
-    # outlet's headline is often in another's first paragraph)
-    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "cross", "member_min", "hours")
+    # outlet's headline is often in another's first paragraph); "member" and "member_min":
+    # its body against the closest and the farthest of the thread's last reports
+    scores = ", ".join(f"{f} {why[f]}" for f in (*FIELDS, "cross", "member", "member_min",
+                                                 "hours")
                        if f in why)
     shared = ", ".join(why.get("shared") or [])
     if why.get("older_than_window"):

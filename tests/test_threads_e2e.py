@@ -138,8 +138,8 @@ def test_one_visit_is_one_thread_other_visits_are_not_and_the_email_groups(tmp_p
     # and how close it came to each of the thread's earlier reports, not only to their mix
     assert re.search(r"similarity: .*member_min 0\.\d+", result.stdout), result.stdout
     # and how its title met the thread's leads (or its lead their titles)
-    assert re.search(r"similarity: .*names [\d.]+, cross [\d.]+, member_min", result.stdout), \
-        result.stdout
+    assert re.search(r"similarity: .*names [\d.]+, cross [\d.]+, member [\d.]+, member_min",
+                     result.stdout), result.stdout
     assert url
 
 

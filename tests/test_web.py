@@ -273,9 +273,9 @@ def test_outlets_page_has_a_chart_per_outlet(client):
 
 def test_search_and_outlets_warn_while_older_folding_rules_indexed_articles(tmp_path,
                                                                           store_url):
-    """An archive entry folded by older rules: the search page (which may miss it) and the
-    outlets page carry the line `newswatch status` prints, naming `newswatch store refold`;
-    none on an archive folded by the current rules."""
+    """An archive entry folded by older rules: the search page and a watch's preview (which
+    may miss it) and the outlets page carry the line `newswatch status` prints, naming
+    `newswatch store refold`; none on an archive folded by the current rules."""
     import smtp
 
     config = smtp.write_config(tmp_path)
@@ -294,14 +294,16 @@ def test_search_and_outlets_warn_while_older_folding_rules_indexed_articles(tmp_
     def pages() -> dict[str, str]:
         with client_for(config.path) as client:
             return {"search": client.get("/search", params={"q": "Lavrov"}).text,
+                    "preview": client.get("/watches/preview", params={"q": "Lavrov"}).text,
                     "outlets": client.get("/outlets").text}
 
     current = pages()
-    assert "Визит в Пхеньян" in current["search"]
+    assert "Визит в Пхеньян" in current["search"] and "Визит в Пхеньян" in current["preview"]
     assert not any("store refold" in page for page in current.values())
     fold_as_older_rules_did(store_url, old)
     stale = pages()
     assert "No stored story matches" in stale["search"]  # what the notice warns of
+    assert "No stored story matches" in stale["preview"]
     for page in stale.values():
         assert "1 article is indexed by older folding rules" in page
         assert "run `newswatch store refold`" in page

@@ -39,10 +39,13 @@ def _page(web, request, *, form_values=None, error=None, editing=None, status=20
 
 
 def preview_data(store, query: str, aliases=()) -> dict:
-    """What the preview shows: matching stored stories, and how many per day."""
+    """What the preview shows: matching stored stories, and how many per day, with the
+    Search page's notice while older folding rules built archive entries (the preview
+    searches the same index, so it may miss those stories until `store refold`)."""
     from ..alerts import watch_test
     from ..query import compile_query
     from ..query.archive import folded_expression
+    from ..store.fold import refold_warning
 
     try:
         compiled = compile_query(query, aliases=dict(aliases))
@@ -50,12 +53,13 @@ def preview_data(store, query: str, aliases=()) -> dict:
         days = store.matches_per_day(compiled.fts, folded=folded_expression(compiled),
                                      source=query, days=14)
     except QueryError as exc:
-        return {"query": query, "error": query_error(query, exc), "rows": [], "days": []}
+        return {"query": query, "error": query_error(query, exc), "rows": [], "days": [],
+                "refold": None}
     peak = max((d["n"] for d in days), default=0) or 1
     for d in days:
         d["pct"] = max(2, round(100 * d["n"] / peak))
     return {"query": query, "error": None, "rows": rows, "days": days,
-            "total": sum(d["n"] for d in days)}
+            "total": sum(d["n"] for d in days), "refold": refold_warning(store)}
 
 
 def index(web, request, form):
