@@ -141,9 +141,10 @@ class DripServer:
 
 def write_config(tmp_path, *, server=None, port=None, watches: str | None = None,
                  mail_extra: str = "", timezone: str = "UTC", extra: str = "",
-                 timeout: float = 5):
+                 timeout: float = 5, database: str = "newswatch.db"):
     """A newswatch.toml with two outlets (alpha, beta) and the given watches; mail to
-    `server` (an SmtpServer) or `port`, else .eml files into tmp_path/outbox."""
+    `server` (an SmtpServer) or `port`, else .eml files into tmp_path/outbox; the store at
+    `database` (a path or a PostgreSQL URL)."""
     import textwrap
 
     from newswatch.config import load_config
@@ -154,7 +155,7 @@ def write_config(tmp_path, *, server=None, port=None, watches: str | None = None
     if server is not None or port is not None:
         mail = f'smtp_host = "127.0.0.1"\nsmtp_port = {port or server.port}\ntimeout = {timeout}\n'
     text = textwrap.dedent(f"""\
-        database = "newswatch.db"
+        database = "{database}"
         timezone = "{timezone}"
         {extra}
         [mail]

@@ -20,7 +20,6 @@ from newswatch.explain import explain
 from newswatch.store import open_db
 import smtp as smtp_helpers
 from conftest import StoreView
-from newswatch.config import load_config
 from smtp import DripServer, SmtpServer, add_article, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +39,7 @@ def backend(store_url):
 
 def write_config(tmp_path, **kw):
     """tests/smtp.py's config, with `database` pointing at this test's store."""
-    config = smtp_helpers.write_config(tmp_path, **kw)
-    text = config.path.read_text(encoding="utf-8")
-    config.path.write_text(text.replace('database = "newswatch.db"',
-                                        f'database = "{_DATABASE[0]}"', 1), encoding="utf-8")
-    return load_config(config.path)
+    return smtp_helpers.write_config(tmp_path, database=_DATABASE[0], **kw)
 
 
 @pytest.fixture(autouse=True)

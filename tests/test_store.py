@@ -197,9 +197,7 @@ def _cli(tmp_path, store_url):
 
     from newswatch.cli.main import cli
 
-    config = write_config(tmp_path)
-    config.path.write_text(config.path.read_text().replace(
-        'database = "newswatch.db"', f'database = "{store_url}"'))
+    config = write_config(tmp_path, database=store_url)
 
     def invoke(*args):
         result = CliRunner().invoke(cli, ["--config", str(config.path), *args],

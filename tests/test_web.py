@@ -278,9 +278,7 @@ def test_search_and_outlets_warn_while_older_folding_rules_indexed_articles(tmp_
     `newswatch store refold`; none on an archive folded by the current rules."""
     import smtp
 
-    config = smtp.write_config(tmp_path)
-    config.path.write_text(config.path.read_text().replace(
-        'database = "newswatch.db"', f'database = "{store_url}"'))
+    config = smtp.write_config(tmp_path, database=store_url)
     db = open_db(store_url)
     now = "2026-03-02T06:00:00+00:00"
     old = db.insert_article({"url": "https://alpha.example/1", "outlet": "alpha",
