@@ -213,11 +213,9 @@ class DuplicateFinder:
         if digest == _EMPTY_HASH:
             return None  # no words, no identity (an extraction that found nothing)
         found = self.store.first_with_hash(digest, self._cutoff_iso())
-        if found is not None:
-            return self._root(found)
-        if bks is None:
-            return None
-        return self._confirm(sh, self.store.band_candidates(bks, self._cutoff()))
+        ids = (self.store.band_candidates(bks, self._cutoff())
+               if found is None and bks is not None else None)
+        return self._original(found, sh, ids)
 
     def begin_batch(self, pages: list[tuple[str, str, Sketch | None]]) -> None:
         """Read what the identity of a batch's new pages (url, text, sketch) depends on, for
@@ -273,12 +271,17 @@ class DuplicateFinder:
                 self._cutoff())
         if known is not None or empty:
             return known, None
-        if found is not None:
-            return None, self._root(found)
-        return None, (self._confirm(sh, ids) if bks is not None else None)
+        return None, self._original(found, sh, ids if bks is not None else None)
 
     def _cutoff_iso(self) -> str:
         return clock.to_iso(clock.now() - timedelta(days=self.window_days))
+
+    def _original(self, found: int | None, sh, ids) -> int | None:
+        """The first-seen original of an exact copy of `found`, else of the closest band
+        candidate among `ids` (None: the text has no bands)."""
+        if found is not None:
+            return self._root(found)
+        return self._confirm(sh, ids) if ids is not None else None
 
     def _confirm(self, sh, ids) -> int | None:
         """The first-seen original among band candidates `ids` close enough to shingles `sh`."""
