@@ -24,8 +24,10 @@ they arrive, primed with the texts (never the labels) of the other sets, as a ru
 has its archive.
 
 Scorer: the hand weights by default: a grid over field weights (both weigh the
-complete-link member cosine, the second also the title/lead cross cosine), time penalty, member floor (threads.DEFAULT_MEMBER_FLOOR; 0
-is the centroid alone) and threshold,
+complete-link member cosine, the second also the title/lead cross cosine), time penalty, member
+floor (threads.DEFAULT_MEMBER_FLOOR; 0 is the centroid alone), the thread's own bars (RULES:
+off, the score bar threads.DEFAULT_TIGHT_CAP, with the cohesion bar threads.DEFAULT_COHESION)
+and threshold,
 chosen by leave-one-set-out cross-validation (tuned on the other sets, scored on the held-out
 one: out-of-fold); the product defaults are the grid point chosen on all sets (in-fold).
 Ties go to the stricter point (higher threshold, floor, time penalty: precision first).
@@ -50,6 +52,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import random
 import sys
 import time
@@ -77,6 +81,14 @@ WEIGHTS = [  # body-heavy, body-only and centroid-only weights were never chosen
     # the title against the thread's leads and the lead against its titles ("cross"): one
     # outlet's headline told in another's first lines
     {"title": 0.15, "lead": 0.1, "body": 0.3, "names": 0.1, "member_min": 0.3, "cross": 0.1},
+]
+# The thread's own bars (threads.DEFAULT_TIGHT_CAP, DEFAULT_COHESION): off, the score bar
+# alone, both (two cohesion factors); tried only with the cross-cosine weights (WEIGHTS[1]).
+RULES = [
+    {"tight_cap": 0.0, "cohesion": 0.0},
+    {"tight_cap": 0.35, "cohesion": 0.0},
+    {"tight_cap": 0.35, "cohesion": 0.7, "cohesion_cap": 0.2},
+    {"tight_cap": 0.35, "cohesion": 0.85, "cohesion_cap": 0.2},
 ]
 SINGLE_LINK = [round(0.05 * i, 2) for i in range(2, 19)]
 
@@ -278,15 +290,27 @@ def single_link(ds: dict) -> tuple[float, dict]:
 
 # -- grid and cross-validation -------------------------------------------------------------
 
+def _grid_point(key):
+    return key, {ds["name"]: evaluate(ds, run_threads(ds, **params(key))) for ds in _GRID_SETS}
+
+
+_GRID_SETS: list = []
+
+
 def grid(sets: list[dict]) -> dict:
-    """scores[(weights index, penalty, threshold, floor)][set name] -> metrics"""
-    out = {}
-    for (wi, w), pen, thr, floor in product(enumerate(WEIGHTS), PENALTIES, THRESHOLDS, FLOORS):
-        out[(wi, pen, thr, floor)] = {
-            ds["name"]: evaluate(ds, run_threads(ds, threshold=thr, weights=w, time_penalty=pen,
-                                                 member_floor=floor))
-            for ds in sets}
-    return out
+    """scores[(weights index, penalty, threshold, floor, rules index)][set name] -> metrics,
+    the points spread over the machine's cores (forked: the prepared sets are shared)."""
+    keys = [(wi, pen, thr, floor, ri)
+            for wi, pen, thr, floor, ri in product(range(len(WEIGHTS)), PENALTIES, THRESHOLDS,
+                                                   FLOORS, range(len(RULES)))
+            if ri == 0 or wi == 1]
+    _GRID_SETS[:] = sets
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: one core
+        return dict(map(_grid_point, keys))
+    with ctx.Pool(os.cpu_count() or 1) as pool:
+        return dict(pool.map(_grid_point, keys, chunksize=1))
 
 
 # -- learned scorer ----------------------------------------------------------------------
@@ -359,12 +383,12 @@ def cross_validate(sets: list[dict]):
 def choose(scores: dict, names: list[str]):
     # ties: the stricter point (precision first); rounded so float noise is a tie
     return max(scores, key=lambda k: (round(sum(objective(scores[k][n]) for n in names), 9),
-                                      k[2], k[3], k[1]))
+                                      k[2], k[3], k[1], k[4]))
 
 
 def params(key) -> dict:
     return {"weights": WEIGHTS[key[0]], "time_penalty": key[1], "threshold": key[2],
-            "member_floor": key[3]}
+            "member_floor": key[3], **RULES[key[4]]}
 
 
 def _fmt(s: dict) -> str:
@@ -426,6 +450,7 @@ def main(argv=None) -> int:
         print(head)
         c = r["chosen"]
         label = (f"w{WEIGHTS.index(c['weights'])} p{c['time_penalty']} f{c['member_floor']}"
+                 f" r{RULES.index({k: c[k] for k in RULES[-1] if k in c})}"
                  if "weights" in c else "model")
         rows = [
             (f"threads out-of-fold t={c['threshold']} {label}", r),

@@ -18,15 +18,19 @@ from datetime import timedelta
 import numpy as np
 
 from . import clock
-from .threads import FIELDS, Doc, ThreadIndex
+from .threads import FIELDS, Doc, ThreadIndex, join_terms
 
 
 def _slots(thread) -> dict:
     """The thread's term rows by field: its sub-vector sums and the bodies of its last
     reports ("m0".. oldest first, as ThreadIndex.rows() names them), which the complete-link
-    member floor reads: a thread reloaded without them would judge by its centroid alone."""
+    member floor reads: a thread reloaded without them would judge by its centroid alone;
+    and "joins", the bars its reports set."""
     out = {f: dict(thread.sums[f]) for f in FIELDS}
     out.update({f"m{i}": dict(m) for i, m in enumerate(thread.members)})
+    joins = join_terms(thread)  # the thread's bars (how well its reports joined)
+    if joins:
+        out["joins"] = joins
     return out
 
 
@@ -225,6 +229,12 @@ def explain_lines(store, config, article_id: int) -> list[str]:
             line += f"; nearest: thread {why['nearest']} at {why['nearest_score']}"
             if why.get("below_member_floor"):
                 line += ", kept out: far from one of its last reports (member_min)"
+            if why.get("below_thread_score"):
+                line += (", kept out: below the score its reports joined with "
+                         f"({why.get('thread_score_bar')})")
+            if why.get("below_thread_cohesion"):
+                line += (", kept out: further from its last reports than they are from one "
+                         f"another (member_min under {why.get('thread_member_bar')})")
         lines.append(line + ")")
     else:
         lines.append(f"            joined with score {why.get('score')} "

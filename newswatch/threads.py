@@ -16,8 +16,11 @@ score is the weighted sum of the title, lead, body, names and cross cosines and 
 body cosine against the last reports (complete link), less a time penalty that grows with
 the age; two vetoes: the names conflict, and (when `member_floor` > 0; off by default) a
 body that shares less than `member_floor` with any of the last reports (a thread must not
-chain from one event to the next through a report that tells both). The article joins the
-best candidate at or above `threshold`, or starts a thread named by its own id. `model=`
+chain from one event to the next through a report that tells both); and the thread's own
+bars: once reports have joined a thread, a newcomer must score about as well as they did
+and be about as close to the last reports as they were (DEFAULT_TIGHT_CAP, DEFAULT_COHESION).
+The article joins the best candidate at or above `threshold`, or starts a thread named by
+its own id. `model=`
 (e.g. DEFAULT_MODEL) scores by a logistic model over all the pair features instead, as
 Miranda et al. fit theirs; fitted by `bench/threads.py --learned`, it did not beat the hand
 weights out of fold on every set, so it is not the default.
@@ -28,13 +31,13 @@ kind of event months later starts its own thread whatever its words.
 
 Memory stays flat: expired threads leave the index; centroids keep their CENTROID_TERMS
 heaviest terms per field; document frequencies are counted in a fixed array of DF_BUCKETS
-hashed buckets (a collision only blurs the idf of two rare terms).
+hashed buckets (newswatch.tfidf: a collision only blurs the idf of two rare terms).
 
 State as rows (for the store, which owns the SQL): `rows()` -> {"meta": [(key, value)],
 "threads": [(thread_id, first_ts, last_ts, size)], "terms": [(thread_id, field, term,
-weight)], "df": [(bucket, count)]}; fields are the four sub-vectors' sums and "m0".."m3", the
-bodies of the last reports; `ThreadIndex.from_rows(rows, **params)` rebuilds it
-(the postings are derived from the terms). Times are POSIX seconds (floats).
+weight)], "df": [(bucket, count)]}; fields: the four sub-vectors' sums, "m0".."m3" (the last
+reports' bodies), "joins" (the bars: "n", "score", "member_min" sums); `from_rows(rows,
+**params)` rebuilds it (postings derived from the terms). Times are POSIX seconds.
 
 Term folding: `normalise` (text -> text) is applied before tokenising; the default is NFKC
 + casefold. A cross-script fold (transliteration) can be passed in without changing this
@@ -47,13 +50,14 @@ import heapq
 import math
 import re
 import unicodedata
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
+
+from .tfidf import DocumentFrequencies, cosine, dot, unit
 
 FIELDS = ("title", "lead", "body", "names")
 LEAD_WORDS = 50
@@ -67,7 +71,6 @@ DOC_TERMS = 100           # an article's vectors keep their DOC_TERMS heaviest t
 MAX_CANDIDATES = 10       # scored per article (most shared query terms first; 25 gave the
                           # same decisions on every labelled set at 1.5x the cost)
 MEMBERS = 4               # a thread keeps the body vectors of its last MEMBERS reports
-DF_BUCKETS = 1 << 20
 DEFAULT_WINDOW_HOURS = 72.0
 # Chosen by bench/threads.py on all labelled sets (see the README's thread figures).
 PAIR_FEATURES = ("title", "lead", "body", "names", "member", "member_min", "cross", "age",
@@ -87,22 +90,31 @@ DEFAULT_MODEL = {"bias": -3.847, "title": 2.686, "lead": -1.793, "body": -0.742,
 MODEL_THRESHOLD = 0.7     # a probability, for model=
 DEFAULT_WEIGHTS = {"title": 0.15, "lead": 0.1, "body": 0.3, "names": 0.1, "member_min": 0.3,
                    "cross": 0.1}
-DEFAULT_THRESHOLD = 0.3   # on the weighted cosine sum
+DEFAULT_THRESHOLD = 0.2   # on the weighted cosine sum (a one-report thread asks only this)
 DEFAULT_TIME_PENALTY = 0.3  # score lost at the far edge of the window
 # Complete link against the recent reports: an article joins a thread only if its body
 # shares at least this cosine with each of the thread's last MEMBERS reports, not only with
-# their mix. A centroid grows towards whatever joined last, so without it a thread can
-# chain (A, then A+B, then B, then B+C) from one event to the next of the same kind; with
-# it a lower threshold is safe. Chosen with the threshold by bench/threads.py: since the
-# cross cosine the grid's best point on all sets has no floor (0.2 at the same threshold
-# gave a little more pairwise precision on three sets and a little less summed objective);
-# the least member cosine still weighs in the score (DEFAULT_WEIGHTS["member_min"]).
+# their mix (a centroid grows towards whatever joined last: A, A+B, B, B+C). The bench's
+# best point has no floor: the least member cosine weighs in the score instead
+# (DEFAULT_WEIGHTS["member_min"]) and sets the thread's cohesion bar (DEFAULT_COHESION).
 DEFAULT_MEMBER_FLOOR = 0.0
 # Two reports that each name several people or places but almost none in common are two
 # events (the same kind of fire in two towns), whatever their other words share. On the
 # labelled sets this guard costs at most 0.002 B-cubed F1 (bench/threads.py).
 DEFAULT_NAMES_FLOOR = 0.1
 NAMES_MIN = 3
+# A thread is as tight as its reports: a newcomer must also score at least the mean score
+# with which the thread's earlier reports joined it (never more than DEFAULT_TIGHT_CAP is
+# asked), and its least body cosine against the last reports (member_min) must reach
+# DEFAULT_COHESION x the mean member_min they joined with (never more than
+# DEFAULT_COHESION_CAP). A young thread asks only the threshold, so two reports of one
+# event in different words can start it; one whose reports told the event in close words
+# is not entered by the same kind of event told in those words' neighbours. Chosen by
+# bench/threads.py with the threshold (out of fold it lifted allsides, basil and multinews
+# and cost ECB+ precision; see the README's thread figures). 0 turns either rule off.
+DEFAULT_TIGHT_CAP = 0.35
+DEFAULT_COHESION = 0.7
+DEFAULT_COHESION_CAP = 0.2
 
 _WORD = re.compile(r"\w+")
 _NAME = re.compile(r"\b[^\W\d_][\w'-]*")
@@ -157,28 +169,33 @@ class _Thread:
     indexed: frozenset = frozenset()
     members: list = field(default_factory=list)  # body vectors of the last reports
     rare: frozenset = frozenset()
+    # what the reports that joined after the first scored: how many, the sums of their
+    # scores and of their member_min (the bars of DEFAULT_TIGHT_CAP and DEFAULT_COHESION)
+    joins: int = 0
+    join_score: float = 0.0
+    join_member: float = 0.0
+
+    def bars(self, tight_cap: float, cohesion: float, cohesion_cap: float) -> tuple:
+        """(score, member_min) a newcomer must reach besides the threshold; 0 when the
+        thread has had no report join it yet."""
+        if not self.joins:
+            return 0.0, 0.0
+        return (min(tight_cap, self.join_score / self.joins),
+                min(cohesion_cap, cohesion * self.join_member / self.joins))
+
+
+def join_terms(thread: _Thread) -> dict[str, float]:
+    """The thread's join statistics as the "joins" field's term rows (empty before any)."""
+    if not thread.joins:
+        return {}
+    return {"n": float(thread.joins), "score": thread.join_score,
+            "member_min": thread.join_member}
 
 
 def _timestamp(when) -> float:
     if isinstance(when, datetime):
         return when.timestamp()
     return float(when)
-
-
-def _unit(counts: Counter, idf: dict[str, float]) -> dict[str, float]:
-    # sublinear tf (BM25-style saturation and idf**1.5 both lost out of fold, bench/threads.py)
-    vec = {t: (1.0 + math.log(c)) * idf[t] for t, c in counts.items()}
-    if len(vec) > DOC_TERMS:  # the light tail moves a cosine little and costs the most
-        vec = dict(heapq.nlargest(DOC_TERMS, vec.items(), key=lambda kv: kv[1]))
-    norm = math.sqrt(sum(w * w for w in vec.values()))
-    return {t: w / norm for t, w in vec.items()} if norm else {}
-
-
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    get = b.get
-    return sum(w * get(t, 0.0) for t, w in a.items())
 
 
 def _heaviest(vectors: dict[str, dict[str, float]], rare: frozenset, n: int) -> list[str]:
@@ -189,43 +206,6 @@ def _heaviest(vectors: dict[str, dict[str, float]], rare: frozenset, n: int) -> 
             if t in rare:
                 weight[t] += w
     return [t for t, _ in weight.most_common(n)]
-
-
-def _cosine(vec: dict[str, float], sums: dict[str, float], norm: float) -> float:
-    if not norm or not vec:
-        return 0.0
-    if len(vec) > len(sums):
-        return sum(w * vec.get(t, 0.0) for t, w in sums.items()) / norm
-    return sum(w * sums.get(t, 0.0) for t, w in vec.items()) / norm
-
-
-class DocumentFrequencies:
-    """Document counts per term in DF_BUCKETS hashed buckets: fixed memory for any archive."""
-
-    def __init__(self, buckets: int = DF_BUCKETS):
-        self.counts = np.zeros(buckets, dtype=np.int32)
-        self.n = 0
-        self._mask = buckets - 1
-
-    def bucket(self, term: str) -> int:
-        return zlib.crc32(term.encode("utf-8")) & self._mask
-
-    def _buckets(self, terms: list[str]) -> np.ndarray:
-        mask, crc = self._mask, zlib.crc32
-        return np.fromiter((crc(t.encode("utf-8")) & mask for t in terms), np.int64, len(terms))
-
-    def add(self, terms: Iterable[str]) -> None:
-        self.n += 1
-        self.counts[np.unique(self._buckets(list(terms)))] += 1
-
-    def idf(self, term: str) -> float:
-        return math.log((1 + self.n) / (1 + int(self.counts[self.bucket(term)]))) + 1.0
-
-    def idfs(self, terms: Iterable[str]) -> dict[str, float]:
-        """idf of many terms in one numpy step (a Python call per term cost the most)."""
-        terms = list(terms)
-        values = np.log((1 + self.n) / (1.0 + self.counts[self._buckets(terms)])) + 1.0
-        return dict(zip(terms, values.tolist()))
 
 
 class ThreadIndex:
@@ -239,7 +219,9 @@ class ThreadIndex:
                  time_penalty: float = DEFAULT_TIME_PENALTY,
                  names_floor: float = DEFAULT_NAMES_FLOOR,
                  normalise: Callable[[str], str] = default_normalise,
-                 model: dict | None = None, member_floor: float = DEFAULT_MEMBER_FLOOR):
+                 model: dict | None = None, member_floor: float = DEFAULT_MEMBER_FLOOR,
+                 tight_cap: float = DEFAULT_TIGHT_CAP, cohesion: float = DEFAULT_COHESION,
+                 cohesion_cap: float = DEFAULT_COHESION_CAP):
         """`model` (feature -> coefficient, "bias"; e.g. DEFAULT_MODEL) replaces the
         hand-weighted score by a logistic one; `threshold` is then a probability
         (MODEL_THRESHOLD unless given), else a weighted sum (DEFAULT_THRESHOLD)."""
@@ -252,6 +234,7 @@ class ThreadIndex:
         self.time_penalty = time_penalty
         self.names_floor = names_floor
         self.member_floor = member_floor
+        self.tight_cap, self.cohesion, self.cohesion_cap = tight_cap, cohesion, cohesion_cap
         self.normalise = normalise
         self.df = DocumentFrequencies()
         self.clock = float("-inf")
@@ -287,7 +270,7 @@ class ThreadIndex:
         terms = frozenset(body) | frozenset(title_t)
         self.df.add(terms)
         idf = self.df.idfs(terms | counts["names"].keys())
-        vectors = {f: _unit(c, idf) for f, c in counts.items()}
+        vectors = {f: unit(c, idf, DOC_TERMS) for f, c in counts.items()}
         warm = self.df.n >= WARMUP_DOCS
         rare = frozenset(t for v in vectors.values() for t in v
                          if not warm or idf[t] >= MIN_IDF)
@@ -314,14 +297,14 @@ class ThreadIndex:
 
     def pair_features(self, feats: Features, thread: _Thread) -> dict[str, float]:
         """PAIR_FEATURES of an article against a thread (all in [0, 1])."""
-        x = {f: _cosine(feats.vectors[f], thread.sums[f], thread.norms.get(f, 0.0))
+        x = {f: cosine(feats.vectors[f], thread.sums[f], thread.norms.get(f, 0.0))
              for f in FIELDS}
         v, sums, norms = feats.vectors, thread.sums, thread.norms
         # a title told in another outlet's words is often in the other's lead
-        x["cross"] = max(_cosine(v["title"], sums["lead"], norms.get("lead", 0.0)),
-                         _cosine(v["lead"], sums["title"], norms.get("title", 0.0)))
+        x["cross"] = max(cosine(v["title"], sums["lead"], norms.get("lead", 0.0)),
+                         cosine(v["lead"], sums["title"], norms.get("title", 0.0)))
         body = feats.vectors["body"]
-        dots = [_dot(body, m) for m in thread.members]
+        dots = [dot(body, m) for m in thread.members]
         x["member"] = max(dots, default=0.0)
         # A thread read back without its members (state saved before they were kept) has
         # only its centroid: the body cosine stands in.
@@ -332,7 +315,9 @@ class ThreadIndex:
                               and len(thread.sums["names"]) >= NAMES_MIN)
         return x
 
-    def score(self, feats: Features, thread: _Thread) -> tuple[float, dict]:
+    def score(self, feats: Features, thread: _Thread) -> tuple[float, dict, dict]:
+        """(score, pair features, reasons); a vetoed candidate scores just under the
+        threshold (still reported as the nearest)."""
         x = self.pair_features(feats, thread)
         if self.model is not None:
             z = self.model.get("bias", 0.0) + sum(self.model.get(f, 0.0) * v
@@ -341,13 +326,22 @@ class ThreadIndex:
         else:
             total = sum(self.weights.get(f, 0.0) * x[f] for f in SCORE_TERMS)
             total -= self.time_penalty * x["age"]
-            if x["conflict"] or x["member_min"] < self.member_floor:
-                total = min(total, self.threshold - 1e-6)  # vetoed; still reported as nearest
         hours = abs(feats.ts - thread.last) / 3600.0
         why = {f: round(x[f], 3) for f in (*FIELDS, "cross", "member", "member_min")}
-        if self.model is None and x["member_min"] < self.member_floor:
-            why["below_member_floor"] = True
-        return total, {**why, "conflict": bool(x["conflict"]), "hours": round(hours, 1)}
+        if self.model is None:
+            score_bar, member_bar = thread.bars(self.tight_cap, self.cohesion,
+                                                self.cohesion_cap)
+            vetoes = {"below_member_floor": x["member_min"] < self.member_floor,
+                      "below_thread_score": score_bar > 0 and total < score_bar,
+                      "below_thread_cohesion": member_bar > 0 and x["member_min"] < member_bar}
+            if x["conflict"] or any(vetoes.values()):
+                total = min(total, self.threshold - 1e-6)
+            why.update({k: True for k, v in vetoes.items() if v})
+            if vetoes["below_thread_score"]:
+                why["thread_score_bar"] = round(score_bar, 3)
+            if vetoes["below_thread_cohesion"]:
+                why["thread_member_bar"] = round(member_bar, 3)
+        return total, x, {**why, "conflict": bool(x["conflict"]), "hours": round(hours, 1)}
 
     def candidates(self, feats: Features) -> list[_Thread]:
         hits: Counter = Counter()
@@ -365,17 +359,20 @@ class ThreadIndex:
     def place(self, feats: Features) -> Decision:
         """Join the best active thread at or above the threshold, or start one."""
         self.expire(max(self.clock, feats.ts))
-        best, best_score, best_why = None, float("-inf"), {}
+        best, best_score, best_x, best_why = None, float("-inf"), {}, {}
         cands = self.candidates(feats)
         for thread in cands:
-            s, why = self.score(feats, thread)
+            s, x, why = self.score(feats, thread)
             if s > best_score:
-                best, best_score, best_why = thread, s, why
+                best, best_score, best_x, best_why = thread, s, x, why
         reasons = {**best_why, "compared": len(cands)}
         if best is not None:
             reasons["shared"] = self._shared(feats, best)
         if best is not None and best_score >= self.threshold:
             self._join(best, feats)
+            best.joins += 1
+            best.join_score += best_score
+            best.join_member += best_x["member_min"]
             return Decision(best.id, round(best_score, 4), False, reasons)
         if best is not None:
             reasons["nearest"] = best.id
@@ -455,7 +452,9 @@ class ThreadIndex:
             "terms": [(t.id, f, term, w) for t in self.threads.values() for f in FIELDS
                       for term, w in t.sums[f].items()]
             + [(t.id, f"m{i}", term, w) for t in self.threads.values()
-               for i, m in enumerate(t.members) for term, w in m.items()],
+               for i, m in enumerate(t.members) for term, w in m.items()]
+            + [(t.id, "joins", term, w) for t in self.threads.values()
+               for term, w in join_terms(t).items()],
             "df": [(int(b), int(self.df.counts[b])) for b in nz],
         }
 
@@ -470,16 +469,23 @@ class ThreadIndex:
         for tid, first, last, size in sorted(rows.get("threads", []), key=lambda r: r[2]):
             index.threads[tid] = _Thread(tid, first, last, size)
         members: dict = {}
+        joins: dict = {}
         for tid, f, term, w in rows.get("terms", []):
             if tid not in index.threads:
                 continue
             if f in FIELDS:
                 index.threads[tid].sums[f][term] = w
+            elif f == "joins":
+                joins.setdefault(tid, {})[term] = w
             else:  # "m0".."m3": the last reports' bodies, oldest first
                 members.setdefault(tid, {}).setdefault(f, {})[term] = w
         for thread in index.threads.values():
             thread.norms = {f: math.sqrt(sum(w * w for w in thread.sums[f].values()))
                             for f in FIELDS}
+            j = joins.get(thread.id, {})  # none in state saved before the bars were kept
+            thread.joins = int(round(j.get("n", 0)))
+            thread.join_score = float(j.get("score", 0.0))
+            thread.join_member = float(j.get("member_min", 0.0))
             slots = members.get(thread.id, {})
             thread.members = [slots[k] for k in sorted(slots, key=lambda k: int(k[1:]))]
             thread.rare = index._rare(thread.sums["title"].keys() | thread.sums["body"].keys()

@@ -220,17 +220,46 @@ def test_a_report_close_to_a_threads_mix_but_not_to_its_first_report_does_not_ch
     # itself. Judged on the centroid alone it would chain into the fire's thread.
     day = datetime(2026, 5, 9, 6, 0, tzinfo=timezone.utc)
     outcomes = {}
-    for floor in (0.0, 0.2):
-        index = _index(member_floor=floor, threshold=0.3, weights=CENTROID_ONLY)
+    # the floor alone (the thread's bars off), then the product's defaults (bars on, no floor)
+    guards = {"none": {"member_floor": 0.0, "tight_cap": 0.0, "cohesion": 0.0},
+              "floor": {"member_floor": 0.2, "tight_cap": 0.0, "cohesion": 0.0},
+              "bars": {}}
+    for name, kw in guards.items():
+        index = _index(threshold=0.3, weights=CENTROID_ONLY, **kw)
         index.assign(_doc(10, FIRE_DUNMORE, day))
         roundup = index.assign(_doc(11, ROUNDUP, day + timedelta(hours=5)))
         assert roundup.thread_id == 10
-        outcomes[floor] = index.assign(_doc(12, REGATTA, day + timedelta(hours=7)))
-    assert outcomes[0.0].thread_id == 10  # the chain the floor prevents
-    regatta = outcomes[0.2]
+        outcomes[name] = index.assign(_doc(12, REGATTA, day + timedelta(hours=7)))
+    assert outcomes["none"].thread_id == 10  # the chain the guards prevent
+    regatta = outcomes["floor"]
     assert regatta.new and regatta.thread_id == 12
     assert regatta.reasons["nearest"] == 10 and regatta.reasons["below_member_floor"]
     assert regatta.reasons["member_min"] < 0.2 < regatta.reasons["member"]
+    # the roundup joined the fire's thread close to its report: the regatta report, far from
+    # that report, is under the cohesion bar the roundup set
+    regatta = outcomes["bars"]
+    assert regatta.new and regatta.thread_id == 12 and regatta.reasons["nearest"] == 10
+    assert regatta.reasons["below_thread_cohesion"]
+    assert regatta.reasons["member_min"] < regatta.reasons["thread_member_bar"]
+    assert "below_member_floor" not in regatta.reasons
+
+
+def test_a_threads_bars_come_from_its_reports_and_survive_a_restart():
+    index = _index()
+    decisions = [index.assign(d) for d in _visit_stream()]
+    thread = index.threads[1]
+    joined = [d.score for d in decisions[1:]]
+    assert thread.joins == 3 and abs(thread.join_score - sum(joined)) < 1e-3
+    # every report here joined above the cap: the score bar is the cap, not their mean
+    assert thread.bars(0.35, 0.7, 0.2)[0] == 0.35 < sum(joined) / 3
+    restored = ThreadIndex.from_rows(index.rows())
+    again = restored.threads[1]
+    assert (again.joins, again.join_score, again.join_member) == (
+        thread.joins, thread.join_score, thread.join_member)
+    # state saved before the bars were kept: the thread asks only the threshold
+    rows = index.rows()
+    rows["terms"] = [r for r in rows["terms"] if r[1] != "joins"]
+    assert ThreadIndex.from_rows(rows).threads[1].bars(0.35, 0.7, 0.2) == (0.0, 0.0)
 
 
 CRANE_A = (
