@@ -226,15 +226,18 @@ def explain_lines(store, config, article_id: int) -> list[str]:
     elif why.get("new"):
         line = f"            started it: no active thread scored high enough ({why.get('compared', 0)} compared"
         if "nearest" in why:
-            line += f"; nearest: thread {why['nearest']} at {why['nearest_score']}"
-            if why.get("below_member_floor"):
-                line += ", kept out: far from one of its last reports (member_min)"
-            if why.get("below_thread_score"):
-                line += (", kept out: below the score its reports joined with "
-                         f"({why.get('thread_score_bar')})")
-            if why.get("below_thread_cohesion"):
-                line += (", kept out: further from its last reports than they are from one "
-                         f"another (member_min under {why.get('thread_member_bar')})")
+            line += (f"; nearest: thread {why['nearest']} at "
+                     f"{why.get('vetoed_score', why['nearest_score'])}")
+            kept = [text for key, text in (
+                ("conflict", "it names other people and places"),
+                ("below_member_floor", "far from one of its last reports (member_min)"),
+                ("below_thread_score", "below the score its reports joined with "
+                                       f"({why.get('thread_score_bar')})"),
+                ("below_thread_cohesion", "further from its last reports than they are from "
+                                          f"one another (member_min under "
+                                          f"{why.get('thread_member_bar')})")) if why.get(key)]
+            if kept:
+                line += ", kept out: " + "; ".join(kept)
         lines.append(line + ")")
     else:
         lines.append(f"            joined with score {why.get('score')} "

@@ -335,6 +335,7 @@ class ThreadIndex:
                       "below_thread_score": score_bar > 0 and total < score_bar,
                       "below_thread_cohesion": member_bar > 0 and x["member_min"] < member_bar}
             if x["conflict"] or any(vetoes.values()):
+                why["vetoed_score"] = round(total, 4)  # what it scored before the veto
                 total = min(total, self.threshold - 1e-6)
             why.update({k: True for k, v in vetoes.items() if v})
             if vetoes["below_thread_score"]:

@@ -241,6 +241,7 @@ def test_a_report_close_to_a_threads_mix_but_not_to_its_first_report_does_not_ch
     assert regatta.new and regatta.thread_id == 12 and regatta.reasons["nearest"] == 10
     assert regatta.reasons["below_thread_cohesion"]
     assert regatta.reasons["member_min"] < regatta.reasons["thread_member_bar"]
+    assert regatta.reasons["vetoed_score"] > 0.3  # it would have joined but for the bar
     assert "below_member_floor" not in regatta.reasons
 
 
