@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from newswatch.threads import DEFAULT_MODEL, Doc, ThreadIndex
+from newswatch.threads import COLD_THRESHOLD, DEFAULT_MODEL, WARMUP_DOCS, Doc, ThreadIndex
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -286,3 +286,26 @@ def test_a_headline_retold_in_another_outlets_first_lines_is_one_thread(scorer):
     # the two titles share little; the second's lead retells the first's title
     why = second.reasons
     assert why["cross"] > why["title"]
+
+
+def test_a_new_store_asks_the_stricter_threshold_until_its_frequencies_are_warm():
+    # The end-to-end fixture's wire report of the visit and the trip the other way, in a
+    # store that holds nothing else yet: idf cannot tell their shared names from common
+    # words, and the trip scores between the chosen threshold and the cold one.
+    from test_threads_e2e import STORIES
+
+    def story(i, name, hours):
+        _, _, title, paragraphs = STORIES[name]
+        return Doc(i, title, "\n\n".join(paragraphs), T0 + timedelta(hours=hours))
+
+    cold = ThreadIndex()
+    cold.assign(story(1, "kellberg-lands-wire", 0))
+    trip = cold.assign(story(2, "ri-to-velmar", 3))
+    assert cold.df.n < WARMUP_DOCS
+    assert trip.new and trip.reasons["nearest"] == 1
+    assert cold.threshold < trip.reasons["nearest_score"] < COLD_THRESHOLD
+    # the visit's own reports clear the cold threshold
+    assert cold.assign(story(3, "kellberg-arrives", 1)).thread_id == 1
+    # an index that has counted an archive asks the chosen threshold
+    warm = _index()
+    assert warm.df.n >= WARMUP_DOCS and warm.threshold < COLD_THRESHOLD
