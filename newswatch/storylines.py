@@ -18,20 +18,7 @@ from datetime import timedelta
 import numpy as np
 
 from . import clock
-from .threads import FIELDS, Doc, ThreadIndex, join_terms
-
-
-def _slots(thread) -> dict:
-    """The thread's term rows by field: its sub-vector sums and the bodies of its last
-    reports ("m0".. oldest first, as ThreadIndex.rows() names them), which the complete-link
-    member floor reads: a thread reloaded without them would judge by its centroid alone;
-    and "joins", the bars its reports set."""
-    out = {f: dict(thread.sums[f]) for f in FIELDS}
-    out.update({f"m{i}": dict(m) for i, m in enumerate(thread.members)})
-    joins = join_terms(thread)  # the thread's bars (how well its reports joined)
-    if joins:
-        out["joins"] = joins
-    return out
+from .threads import FIELDS, Doc, ThreadIndex
 
 
 def _ts(article: dict) -> float:
@@ -72,7 +59,9 @@ class Storylines:
         self._df = index.df.counts.copy()
         self._n = index.df.n
         self._threads = {tid: (t.first, t.last, t.size) for tid, t in index.threads.items()}
-        self._terms = {tid: _slots(t) for tid, t in index.threads.items()}
+        # a thread's term rows by field (_Thread.slots): the members and bars included, which
+        # the complete-link and cohesion bars read after a reload
+        self._terms = {tid: t.slots() for tid, t in index.threads.items()}
 
     def _save(self, touched: set) -> None:
         """Write the rows that changed since the snapshot (the threads in `touched`, the
@@ -88,7 +77,7 @@ class Storylines:
             if t is None:
                 continue
             threads.append((tid, t.first, t.last, t.size))
-            old, new = self._terms.get(tid, {}), _slots(t)
+            old, new = self._terms.get(tid, {}), t.slots()
             slots[tid] = new
             if whole:
                 dropped += [(tid, f, None) for f in old.keys() - new.keys()]

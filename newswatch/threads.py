@@ -184,13 +184,15 @@ class _Thread:
         return (min(tight_cap, self.join_score / self.joins),
                 min(cohesion_cap, cohesion * self.join_member / self.joins))
 
-
-def join_terms(thread: _Thread) -> dict[str, float]:
-    """The thread's join statistics as the "joins" field's term rows (empty before any)."""
-    if not thread.joins:
-        return {}
-    return {"n": float(thread.joins), "score": thread.join_score,
-            "member_min": thread.join_member}
+    def slots(self) -> dict[str, dict[str, float]]:
+        """The thread's term rows by field (copies): the sub-vector sums, "m0".."m3" (the
+        last reports' bodies, oldest first) and "joins" (the bars' sums, once any)."""
+        out = {f: dict(self.sums[f]) for f in FIELDS}
+        out.update({f"m{i}": dict(m) for i, m in enumerate(self.members)})
+        if self.joins:
+            out["joins"] = {"n": float(self.joins), "score": self.join_score,
+                            "member_min": self.join_member}
+        return out
 
 
 def _timestamp(when) -> float:
@@ -452,12 +454,8 @@ class ThreadIndex:
         return {
             "meta": [("n_docs", self.df.n), ("clock", self.clock)],
             "threads": [(t.id, t.first, t.last, t.size) for t in self.threads.values()],
-            "terms": [(t.id, f, term, w) for t in self.threads.values() for f in FIELDS
-                      for term, w in t.sums[f].items()]
-            + [(t.id, f"m{i}", term, w) for t in self.threads.values()
-               for i, m in enumerate(t.members) for term, w in m.items()]
-            + [(t.id, "joins", term, w) for t in self.threads.values()
-               for term, w in join_terms(t).items()],
+            "terms": [(t.id, f, term, w) for t in self.threads.values()
+                      for f, terms in t.slots().items() for term, w in terms.items()],
             "df": [(int(b), int(self.df.counts[b])) for b in nz],
         }
 
