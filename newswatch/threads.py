@@ -372,8 +372,10 @@ class ThreadIndex:
         reasons = {**best_why, "compared": len(cands)}
         if best is not None:
             reasons["shared"] = self._shared(feats, best)
-        cold = self.model is None and self.df.n < WARMUP_DOCS
-        if best is not None and best_score >= max(self.threshold, COLD_THRESHOLD * cold):
+        bar = self.threshold
+        if self.model is None and self.df.n < WARMUP_DOCS:  # cold frequencies: a new store
+            bar = max(bar, COLD_THRESHOLD)
+        if best is not None and best_score >= bar:
             self._join(best, feats)
             best.joins += 1
             best.join_score += best_score
