@@ -228,16 +228,17 @@ def prepare(sets: list[dict]) -> None:
         ds["feats"] = [index.analyse(d) for d in ds["docs"]]
 
 
-def _fresh(ds: dict, **params) -> threads.ThreadIndex:
-    index = threads.ThreadIndex(**params)
+def _fresh(ds: dict, make=threads.ThreadIndex, **params) -> threads.ThreadIndex:
+    index = make(**params)
     counts, n = ds["primed"]
     index.df.counts[:] = counts
     index.df.n = n
     return index
 
 
-def run_threads(ds: dict, **params) -> dict:
-    index = _fresh(ds, **params)
+def run_threads(ds: dict, make=threads.ThreadIndex, **params) -> dict:
+    """{article id: thread id}; `make(**params)` builds the index (a subclass may)."""
+    index = _fresh(ds, make, **params)
     pred = {}
     for f in ds["feats"]:
         index.df.add(f.terms)  # as analyse() did at this article's arrival

@@ -74,17 +74,16 @@ DEFAULT_WINDOW_HOURS = 72.0
 # Chosen by bench/threads.py on all labelled sets (see the README's thread figures).
 PAIR_FEATURES = ("title", "lead", "body", "names", "member", "member_min", "cross", "age",
                  "conflict")
-# What a hand-weighted score may weigh: the four cosines, the least body cosine against
-# the thread's last MEMBERS reports ("member_min": complete link, not the mix), and the
-# better of title-against-leads and lead-against-titles ("cross": one outlet's headline
-# told in another's first lines).
-SCORE_TERMS = ("title", "lead", "body", "names", "member_min", "cross")
 # Fitted by `bench/threads.py --learned` (logistic regression, threshold chosen with it);
 # out of fold it loses to the hand weights (allsides, basil, ECB+'s precision): not default.
 DEFAULT_MODEL = {"bias": -3.847, "title": 2.686, "lead": -1.793, "body": -0.742,
                  "names": 2.791, "member": 5.746, "member_min": 9.619, "cross": -0.277,
                  "age": -6.656, "conflict": -1.88}
 MODEL_THRESHOLD = 0.7     # a probability, for model=
+# The hand-weighted score: the four cosines, the least body cosine against the thread's
+# last MEMBERS reports ("member_min": complete link, not the mix), and the better of
+# title-against-leads and lead-against-titles ("cross": one outlet's headline told in
+# another's first lines). Any pair feature may be weighed (a subclass may add its own).
 DEFAULT_WEIGHTS = {"title": 0.15, "lead": 0.1, "body": 0.3, "names": 0.1, "member_min": 0.3,
                    "cross": 0.1}
 DEFAULT_THRESHOLD = 0.2   # on the weighted cosine sum (a one-report thread asks only this)
@@ -327,7 +326,7 @@ class ThreadIndex:
                                                   for f, v in x.items())
             total = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
         else:
-            total = sum(self.weights.get(f, 0.0) * x[f] for f in SCORE_TERMS)
+            total = sum(w * x[f] for f, w in self.weights.items())
             total -= self.time_penalty * x["age"]
         hours = abs(feats.ts - thread.last) / 3600.0
         why = {f: round(x[f], 3) for f in (*FIELDS, "cross", "member", "member_min")}
