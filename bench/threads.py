@@ -306,12 +306,18 @@ def grid(sets: list[dict]) -> dict:
                                                    FLOORS, range(len(RULES)))
             if ri == 0 or wi == 1]
     _GRID_SETS[:] = sets
+    return map_points(_grid_point, keys)
+
+
+def map_points(fn, keys) -> dict:
+    """dict(map(fn, keys)) over the machine's cores (forked, so the workers share the
+    module state the caller set up: the prepared sets); fn returns (key, value)."""
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: one core
-        return dict(map(_grid_point, keys))
+        return dict(map(fn, keys))
     with ctx.Pool(os.cpu_count() or 1) as pool:
-        return dict(pool.map(_grid_point, keys, chunksize=1))
+        return dict(pool.map(fn, keys, chunksize=1))
 
 
 # -- learned scorer ----------------------------------------------------------------------

@@ -26,7 +26,6 @@ What it prints, all from one run:
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import time
@@ -134,16 +133,11 @@ def _point(key):
         for ds in _STATE["sets"]}
 
 
-def grid(sets: list[dict], embeddings: dict, variants=VARIANTS, thresholds=THRESHOLDS) -> dict:
-    keys = [(v, pen, thr, r) for v in variants for pen in bench.PENALTIES
-            for thr in thresholds for r in RULE_KEYS]
+def grid(sets: list[dict], embeddings: dict) -> dict:
+    keys = [(v, pen, thr, r) for v in VARIANTS for pen in bench.PENALTIES
+            for thr in THRESHOLDS for r in RULE_KEYS]
     _STATE.update(sets=sets, emb=embeddings)
-    try:
-        ctx = multiprocessing.get_context("fork")
-    except ValueError:
-        return dict(map(_point, keys))
-    with ctx.Pool(os.cpu_count() or 1) as pool:
-        return dict(pool.map(_point, keys, chunksize=1))
+    return bench.map_points(_point, keys)
 
 
 def total(scores: dict, key, names) -> float:
